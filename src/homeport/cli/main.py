@@ -1,0 +1,44 @@
+"""The ``homeport`` command: the command groups hang here, one module each."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from homeport import __version__
+from homeport.cli import check, schema
+
+app = typer.Typer(
+    name="homeport",
+    help="Run a production-shaped self-hosted platform from one file, homeport.yaml.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"homeport {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """homeport: check, boot, route, reconcile and clean a self-hosted platform."""
+
+
+app.command()(check.check)
+app.command()(schema.schema)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()
