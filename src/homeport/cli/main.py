@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from homeport import __version__
-from homeport.cli import check, schema
+from homeport.cli import check, schema, traces
 
 app = typer.Typer(
     name="homeport",
@@ -37,6 +37,7 @@ def main(
 
 app.command()(check.check)
 app.command()(schema.schema)
+app.command()(traces.traces)
 
 
 def run() -> None:
