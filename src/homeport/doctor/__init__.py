@@ -15,7 +15,16 @@ from homeport.model import LoadedPlatform
 
 Severity = Literal["error", "warning"]
 CheckFunction = Callable[[LoadedPlatform], Iterable["Finding"]]
-CHECK_MODULES: tuple[str, ...] = ()
+CHECK_MODULES: tuple[str, ...] = (
+    "ingress",
+    "dns",
+    "cors",
+    "images",
+    "registry",
+    "secrets",
+    "localdns",
+    "waf",
+)
 _CHECKS: dict[str, CheckFunction] = {}
 
 
