@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
-from aiohttp import web
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from tests.support.otlp import otlp_receiver
 
-from homeport.dashboard.receiver import receiver_app
 from homeport.dashboard.store import TelemetryStore
 
-
-@pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[tuple[str, TelemetryStore]]:
-    store = TelemetryStore(tmp_path / "telemetry.db")
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(receiver_app(store))
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = runner.addresses[0][1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", store
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
-    store.close()
+__all__ = ["otlp_receiver"]
 
 
-def test_sdk_exported_spans_arrive_with_parents(receiver: tuple[str, TelemetryStore]) -> None:
-    url, store = receiver
+def test_sdk_exported_spans_arrive_with_parents(otlp_receiver: tuple[str, TelemetryStore]) -> None:
+    url, store = otlp_receiver
     provider = TracerProvider(resource=Resource.create({"service.name": "jobs"}))
     exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces", timeout=5)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -60,8 +37,8 @@ def test_sdk_exported_spans_arrive_with_parents(receiver: tuple[str, TelemetrySt
     assert {s["service"] for s in spans} == {"jobs"}
 
 
-def test_json_bodies_with_hex_ids_are_accepted(receiver: tuple[str, TelemetryStore]) -> None:
-    url, store = receiver
+def test_json_bodies_with_hex_ids_are_accepted(otlp_receiver: tuple[str, TelemetryStore]) -> None:
+    url, store = otlp_receiver
     start = time.time_ns()
     body = {
         "resourceSpans": [
@@ -99,8 +76,8 @@ def test_json_bodies_with_hex_ids_are_accepted(receiver: tuple[str, TelemetrySto
     )
 
 
-def test_garbage_gets_400_and_stores_nothing(receiver: tuple[str, TelemetryStore]) -> None:
-    url, store = receiver
+def test_garbage_gets_400_and_stores_nothing(otlp_receiver: tuple[str, TelemetryStore]) -> None:
+    url, store = otlp_receiver
     response = httpx.post(
         f"{url}/v1/traces",
         content=b"\xff\x00garbage",
