@@ -1,0 +1,304 @@
+"""The only module that speaks the OCI distribution API (``/v2/...``).
+
+Every request goes through :meth:`RegistryClient._request`, which counts it by kind, maps
+statuses to :mod:`homeport.registry.errors`, and lets :class:`RegistryAuth` answer 401
+challenges with HTTP basic credentials or a bearer token from the registry's token service.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+from collections import Counter
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+
+from homeport.registry.errors import RegistryError, RegistryHttpError, RegistryUnreachable
+from homeport.registry.images import MANIFEST_TYPES, Manifest, parse_manifest
+
+ACCEPT_MANIFESTS = ", ".join(MANIFEST_TYPES)
+_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class ManifestRef:
+    """What a HEAD of a manifest tells: its digest, media type and size."""
+
+    digest: str
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A user name and password (or identity token) for basic or token auth."""
+
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, password='***')"
+
+
+class RegistryAuth(httpx.Auth):
+    """Answers the registry's 401 challenge: Basic with credentials, or Bearer via its realm.
+
+    Bearer tokens are cached per scope, so one token serves every request to a repository.
+    """
+
+    requires_response_body = True
+
+    def __init__(self, credentials: Credentials | None = None, token: str | None = None) -> None:
+        self.credentials = credentials
+        self.static_token = token
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Send the request; on a 401, authenticate as the challenge says and send it again."""
+        scope_key = request.url.path
+        cached = self._tokens.get(_scope_of(scope_key))
+        if self.static_token:
+            request.headers["Authorization"] = f"Bearer {self.static_token}"
+        elif cached:
+            request.headers["Authorization"] = f"Bearer {cached}"
+        response = yield request
+        if response.status_code != 401 or self.static_token:
+            return
+        scheme, params = _parse_challenge(response.headers.get("www-authenticate", ""))
+        if scheme == "basic" and self.credentials:
+            request.headers["Authorization"] = _basic(self.credentials)
+            yield request
+        elif scheme == "bearer" and "realm" in params:
+            token_response = yield self._token_request(params)
+            if token_response.status_code != 200:
+                return
+            body = token_response.json()
+            token = str(body.get("token") or body.get("access_token") or "")
+            with self._lock:
+                self._tokens[_scope_of(scope_key)] = token
+            request.headers["Authorization"] = f"Bearer {token}"
+            yield request
+
+    def _token_request(self, params: dict[str, str]) -> httpx.Request:
+        query = {k: v for k, v in params.items() if k in ("service", "scope") and v}
+        request = httpx.Request("GET", params["realm"], params=query)
+        if self.credentials:
+            request.headers["Authorization"] = _basic(self.credentials)
+        return request
+
+
+def _basic(credentials: Credentials) -> str:
+    pair = f"{credentials.username}:{credentials.password}".encode()
+    return "Basic " + base64.b64encode(pair).decode()
+
+
+def _scope_of(path: str) -> str:
+    """The repository a /v2/ path addresses, which is what a token's scope covers."""
+    match = re.match(r"^/v2/(.+?)/(manifests|blobs|tags)/", path)
+    return match.group(1) if match else path
+
+
+def _parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    scheme, _, rest = header.strip().partition(" ")
+    return scheme.lower(), dict(_CHALLENGE_PARAM.findall(rest))
+
+
+class RegistryClient:
+    """A synchronous, thread-safe client of one registry; ``requests`` counts calls by kind."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        credentials: Credentials | None = None,
+        token: str | None = None,
+        verify: bool | str = True,
+        client_cert: tuple[str, str] | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        max_connections: int = 16,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.requests: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+        self._http = httpx.Client(
+            base_url=self.url,
+            auth=RegistryAuth(credentials, token),
+            verify=verify,
+            cert=client_cert,
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_connections),
+            headers={"user-agent": "homeport-registry"},
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ping(self) -> None:
+        """Check that the URL is a distribution API (``GET /v2/`` answers 200)."""
+        self._request("ping", "GET", "/v2/")
+
+    def repositories(self, page_size: int = 1000) -> list[str]:
+        """Every repository of the catalog, following ``Link: rel="next"`` pages."""
+        names: list[str] = []
+        for body in self._pages("catalog", "/v2/_catalog", page_size):
+            names.extend(body.get("repositories") or [])
+        return names
+
+    def tags(self, repository: str, page_size: int = 1000) -> list[str]:
+        """Every tag of ``repository``, following pagination; [] when it has none."""
+        found: list[str] = []
+        for body in self._pages("tags", f"/v2/{repository}/tags/list", page_size):
+            found.extend(body.get("tags") or [])
+        return found
+
+    def head_manifest(self, repository: str, reference: str) -> ManifestRef | None:
+        """The digest a tag (or digest) resolves to now, or None if the registry has none."""
+        response = self._request(
+            "manifest_head",
+            "HEAD",
+            f"/v2/{repository}/manifests/{reference}",
+            headers={"accept": ACCEPT_MANIFESTS},
+            missing_ok=True,
+        )
+        if response.status_code == 404:
+            return None
+        return ManifestRef(
+            _digest_header(response, repository, reference),
+            response.headers.get("content-type", "").split(";")[0],
+            int(response.headers.get("content-length", "0")),
+        )
+
+    def get_manifest(self, repository: str, reference: str) -> Manifest | None:
+        """The parsed manifest a tag or digest names (any manifest or index type), or None."""
+        response = self._request(
+            "manifest_get",
+            "GET",
+            f"/v2/{repository}/manifests/{reference}",
+            headers={"accept": ACCEPT_MANIFESTS},
+            missing_ok=True,
+        )
+        if response.status_code == 404:
+            return None
+        digest = _digest_header(response, repository, reference)
+        media_type = response.headers.get("content-type", "").split(";")[0]
+        return parse_manifest(digest, media_type, response.content)
+
+    def get_blob(self, repository: str, digest: str) -> bytes:
+        """A blob's bytes (used for image configs, which are small)."""
+        return self._request("blob_get", "GET", f"/v2/{repository}/blobs/{digest}").content
+
+    def head_blob(self, repository: str, digest: str) -> int | None:
+        """The size the registry serves for a blob, or None when it is missing."""
+        response = self._request(
+            "blob_head", "HEAD", f"/v2/{repository}/blobs/{digest}", missing_ok=True
+        )
+        if response.status_code == 404:
+            return None
+        return int(response.headers.get("content-length", "0"))
+
+    def delete_manifest(self, repository: str, digest: str) -> bool:
+        """Delete a manifest by digest (and with it every tag on it); False if already gone."""
+        response = self._request(
+            "delete", "DELETE", f"/v2/{repository}/manifests/{digest}", missing_ok=True
+        )
+        return response.status_code != 404
+
+    def writable(self, repository: str = "homeport-probe") -> bool:
+        """Whether the registry accepts pushes now (a read-only one answers 405 to uploads)."""
+        response = self._request(
+            "upload_probe",
+            "POST",
+            f"/v2/{repository}/blobs/uploads/",
+            ok=(202, 405, 503),
+        )
+        location = response.headers.get("location")
+        if response.status_code == 202 and location:
+            self._request("upload_cancel", "DELETE", location, ok=(204, 404))
+        return response.status_code == 202
+
+    def _pages(self, kind: str, path: str, page_size: int) -> Iterator[dict[str, Any]]:
+        url: str | None = f"{path}?n={page_size}"
+        while url:
+            response = self._request(kind, "GET", url, missing_ok=kind == "tags")
+            if response.status_code == 404:
+                return
+            yield response.json()
+            match = _LINK_NEXT.search(response.headers.get("link", ""))
+            url = urljoin(self.url + "/", match.group(1)) if match else None
+
+    def _request(
+        self,
+        kind: str,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        missing_ok: bool = False,
+        ok: tuple[int, ...] = (200, 201, 202, 204),
+    ) -> httpx.Response:
+        with self._count_lock:
+            self.requests[kind] += 1
+        try:
+            response = self._http.request(method, url, headers=headers)
+        except httpx.TransportError as exc:
+            raise RegistryUnreachable(
+                f"registry {self.url} did not answer {method} {url}: {exc}; "
+                "check --url, that the registry runs, and the TLS options"
+            ) from exc
+        if response.status_code in ok or (missing_ok and response.status_code == 404):
+            return response
+        raise _status_error(self.url, method, url, response)
+
+
+def _digest_header(response: httpx.Response, repository: str, reference: str) -> str:
+    digest: str | None = response.headers.get("docker-content-digest")
+    if digest:
+        return digest
+    if reference.startswith("sha256:"):
+        return reference
+    raise RegistryError(
+        f"registry gave no Docker-Content-Digest for {repository}:{reference}; "
+        "homeport needs a distribution-compatible registry"
+    )
+
+
+def _status_error(base: str, method: str, url: str, response: httpx.Response) -> RegistryError:
+    status = response.status_code
+    detail = _error_detail(response)
+    where = f"{method} {base}{url}" if url.startswith("/") else f"{method} {url}"
+    if status == 401:
+        hint = "give credentials in REGISTRY_USERNAME/REGISTRY_PASSWORD or REGISTRY_TOKEN"
+    elif status == 403:
+        hint = "the credentials lack permission for this repository"
+    elif status == 405 and method == "DELETE":
+        hint = "enable deletes in the registry (storage.delete.enabled: true) and restart it"
+    elif status == 405:
+        hint = "the registry refuses writes (read-only, or a pull-through cache)"
+    else:
+        hint = "see the registry's log"
+    return RegistryHttpError(f"{where} answered {status}{detail}; {hint}", status)
+
+
+def _error_detail(response: httpx.Response) -> str:
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return ""
+    codes = [str(e.get("code", "")) for e in errors if isinstance(e, dict)]
+    return f" ({', '.join(c for c in codes if c)})" if codes else ""

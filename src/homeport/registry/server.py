@@ -1,0 +1,69 @@
+"""The distribution registry's own configuration, rendered for a storage directory and a port.
+
+``homeport up`` runs ``kind: registry`` services with Debian's ``docker-registry serve CONFIG``;
+``homeport registry gc`` re-renders the same file with writes off while it collects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def render_config(
+    storage: Path,
+    port: int,
+    *,
+    delete_enabled: bool = True,
+    readonly: bool = False,
+    proxy_upstream: str | None = None,
+    host: str = "127.0.0.1",
+) -> str:
+    """The ``config.yml`` of a registry serving ``storage`` on ``host:port``.
+
+    ``readonly`` sets ``storage.maintenance.readonly`` (pushes are refused, pulls still work),
+    the state garbage collection needs. ``proxy_upstream`` makes the instance a pull-through
+    cache of that registry; its credentials, if any, belong in the environment
+    (``REGISTRY_PROXY_USERNAME``/``REGISTRY_PROXY_PASSWORD``), never in this file.
+    """
+    return yaml.safe_dump(
+        config_document(
+            storage,
+            port,
+            delete_enabled=delete_enabled,
+            readonly=readonly,
+            proxy_upstream=proxy_upstream,
+            host=host,
+        ),
+        sort_keys=False,
+    )
+
+
+def config_document(
+    storage: Path,
+    port: int,
+    *,
+    delete_enabled: bool = True,
+    readonly: bool = False,
+    proxy_upstream: str | None = None,
+    host: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The same configuration as :func:`render_config`, as data."""
+    document: dict[str, Any] = {
+        "version": 0.1,
+        "log": {"level": "warn", "accesslog": {"disabled": True}},
+        "storage": {
+            "filesystem": {"rootdirectory": str(storage)},
+            "delete": {"enabled": delete_enabled},
+            "maintenance": {
+                "readonly": {"enabled": readonly},
+                "uploadpurging": {"enabled": False},
+            },
+        },
+        "http": {"addr": f"{host}:{port}"},
+    }
+    if proxy_upstream:
+        document["proxy"] = {"remoteurl": proxy_upstream}
+    return document
