@@ -8,6 +8,8 @@ import typer
 
 from homeport import __version__
 from homeport.cli import check, schema, traces
+from homeport.cli import gateway as gateway_cli
+from homeport.cli import seed as seed_cli
 
 app = typer.Typer(
     name="homeport",
@@ -38,6 +40,8 @@ def main(
 app.command()(check.check)
 app.command()(schema.schema)
 app.command()(traces.traces)
+app.add_typer(gateway_cli.app)
+app.command()(seed_cli.seed)
 
 
 def run() -> None:
