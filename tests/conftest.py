@@ -17,9 +17,10 @@ EXAMPLE = REPO / "examples" / "jobboard"
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     """One PostgreSQL for the whole run."""
-    server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    # Not under pytest's basetemp: that is 0700 root, and postgres runs as an unprivileged user.
+    server = start_postgres()
     try:
         yield server
     finally:

@@ -97,6 +97,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         stop_pid(self.process.pid)
+        self.process.wait(5)  # stop_pid reaped it; this tells Popen, which would warn otherwise
 
 
 def start_postgres(workdir: Path | None = None) -> PostgresServer:
@@ -188,6 +189,7 @@ class RedisServer:
 
     def stop(self) -> None:
         stop_pid(self.process.pid)
+        self.process.wait(5)  # stop_pid reaped it; this tells Popen, which would warn otherwise
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

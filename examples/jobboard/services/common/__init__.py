@@ -1,0 +1,1 @@
+"""Code the job board's services share: settings, the web shell, storage, events, tagging."""
