@@ -455,6 +455,17 @@ CASES += [
     ),
 ]
 
+# registry-mirror (its owner: the registry piece; more cases in tests/unit/test_registry_doctor.py)
+CASES += [
+    (
+        "a mirror warns what dockerd does with it",
+        "registry-mirror",
+        "name: demo\nregistry:\n  url: http://r:5000\n  mirror: http://m:5001\n",
+        ["4:11: warning [registry-mirror] mirror http://m:5001: dockerd uses registry-mirrors"],
+    ),
+    ("no mirror, no warning", "registry-mirror", "name: demo\nregistry: {url: http://r}\n", []),
+]
+
 
 @pytest.mark.parametrize(
     ("check_id", "text", "expected"),

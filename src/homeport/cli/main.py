@@ -9,6 +9,7 @@ import typer
 from homeport import __version__
 from homeport.cli import check, schema, traces
 from homeport.cli import gateway as gateway_cli
+from homeport.cli import registry as registry_cli
 from homeport.cli import seed as seed_cli
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.command()(schema.schema)
 app.command()(traces.traces)
 app.add_typer(gateway_cli.app)
 app.command()(seed_cli.seed)
+app.add_typer(registry_cli.app)
 
 
 def run() -> None:

@@ -21,6 +21,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "cors",
     "images",
     "registry",
+    "registry_mirror",
     "secrets",
     "localdns",
     "waf",

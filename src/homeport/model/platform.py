@@ -162,6 +162,9 @@ class Registry(Section):
     gc: RegistryGc | None = None
     disk_alert: Percent = 85.0
     mirror: str | None = Field(None, description="URL of the pull-through cache")
+    restart: str | None = Field(
+        None, description="command that restarts the registry; gc uses it to go read-only"
+    )
 
 
 class Unseal(Section):

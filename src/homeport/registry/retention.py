@@ -270,3 +270,15 @@ def _deletions(
             )
         )
     return tuple(deletions), sum(d.bytes_freed for d in deletions)
+
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def parse_in_use(text: str) -> frozenset[str]:
+    """Digests named in an in-use list: one per line, bare or as ``image@sha256:...``;
+    ``#`` starts a comment (e.g. the output of ``docker ps --format '{{.Image}}'`` resolved)."""
+    found: set[str] = set()
+    for line in text.splitlines():
+        found.update(_DIGEST.findall(line.split("#", 1)[0]))
+    return frozenset(found)
