@@ -101,6 +101,11 @@ class Processes:
             if child.poll() is None:
                 child.kill()
                 child.wait()
+            reader.join(5)
+            for stream in (child.stdin, child.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
         self.check_cancelled()
         return Finished(child.returncode, list(lines))
 

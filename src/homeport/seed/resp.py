@@ -1,12 +1,13 @@
 """The Redis protocol (RESP2) for seeding: commands files in, encoded commands out, replies read.
 
-A commands file is either one command per line with shell-like quoting (``#`` starts a comment,
-blank lines are skipped), or raw RESP (the file starts with ``*``), as ``redis-cli --pipe`` reads.
+A commands file is either one command per line, quoted as redis-cli quotes it (bare words;
+double quotes with backslash escapes, including a hex byte; single quotes), where lines starting
+with a hash and blank lines are skipped; or raw RESP (the file starts with an array), as
+``redis-cli --pipe`` reads.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -30,17 +31,72 @@ def is_raw_resp(head: bytes) -> bool:
 
 
 def iter_text_commands(lines: Iterable[str], source: str) -> Iterator[tuple[bytes, int]]:
-    """Encoded commands of a one-command-per-line file, each with the input bytes it consumed."""
+    """Encoded commands of a one-command-per-line file, each with the input bytes it consumed.
+
+    Comment and blank lines yield an empty command, so that every line is counted.
+    """
     for number, line in enumerate(lines, start=1):
         consumed = len(line.encode())
+        if line.lstrip().startswith("#"):
+            yield b"", consumed
+            continue
         try:
-            args = shlex.split(line, comments=True, posix=True)
+            args = split_args(line)
         except ValueError as exc:
             raise SeedError(f"{source}:{number}: cannot read this command: {exc}") from exc
-        if args:
-            yield encode_command(args), consumed
+        yield (encode_command(args) if args else b""), consumed
+
+
+_ESCAPES = {"n": b"\n", "r": b"\r", "t": b"\t", "b": b"\b", "a": b"\a"}
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def split_args(line: str) -> list[bytes]:
+    """The arguments of one line, split and unquoted as redis-cli does."""
+    args: list[bytes] = []
+    pos, size = 0, len(line)
+    while True:
+        while pos < size and line[pos].isspace():
+            pos += 1
+        if pos >= size:
+            return args
+        if line[pos] in "\"'":
+            word, pos = _quoted(line, pos)
         else:
-            yield b"", consumed
+            end = pos
+            while end < size and not line[end].isspace():
+                end += 1
+            word, pos = line[pos:end].encode(), end
+        args.append(word)
+
+
+def _quoted(line: str, pos: int) -> tuple[bytes, int]:
+    quote, pos, out = line[pos], pos + 1, bytearray()
+    while pos < len(line):
+        char = line[pos]
+        if char == "\\" and pos + 1 < len(line):
+            following = line[pos + 1]
+            digits = line[pos + 2 : pos + 4]
+            if quote == '"' and following == "x" and len(digits) == 2 and set(digits) <= _HEX:
+                out.append(int(digits, 16))
+                pos += 4
+                continue
+            if quote == '"':
+                out += _ESCAPES.get(following, following.encode())
+                pos += 2
+                continue
+            if following == "'":
+                out += b"'"
+                pos += 2
+                continue
+        if char == quote:
+            pos += 1
+            if pos < len(line) and not line[pos].isspace():
+                raise ValueError("a closing quote must be followed by a space")
+            return bytes(out), pos
+        out += char.encode()
+        pos += 1
+    raise ValueError("unbalanced quotes")
 
 
 def iter_resp_commands(data: bytes, source: str) -> Iterator[bytes]:
