@@ -119,6 +119,35 @@ def test_the_ai_worker_tags_jobs_announced_before_it_started_and_stops_cleanly_o
     ]
 
 
+def test_the_ai_worker_finishes_entries_a_previous_run_read_but_never_acknowledged(
+    monolith: Service, env: dict[str, str], tmp_path: Path, redis_server: RedisServer
+) -> None:
+    body = {"title": "Staff Go engineer", "company_id": 2, "description": "Terraform."}
+    job_id = httpx.post(f"{monolith.url}/api/jobs", json=body).json()["id"]
+    client = redis.Redis(host="127.0.0.1", port=redis_server.port, decode_responses=True)
+    with client:
+        # a worker named "ai-1" read the entry and died before XACK
+        client.xgroup_create(env["JOBS_STREAM"], "ai-worker", id="0")
+        assert client.xreadgroup("ai-worker", "ai-1", {env["JOBS_STREAM"]: ">"})
+        with running("ai_worker", {**env, "CONSUMER_NAME": "ai-1"}, tmp_path):
+            poll(
+                lambda: httpx.get(f"{monolith.url}/api/jobs/{job_id}").json()["tags"] or None,
+                20,
+                "the tags of a job whose entry was left pending",
+            )
+            pending = poll(
+                lambda: client.xpending(env["JOBS_STREAM"], "ai-worker")["pending"] == 0 or None,
+                10,
+                "the pending entry to be acknowledged",
+            )
+            assert pending
+    assert httpx.get(f"{monolith.url}/api/jobs/{job_id}").json()["tags"] == [
+        "devops",
+        "go",
+        "senior",
+    ]
+
+
 def test_the_monolith_serves_the_seeded_jobs_and_companies(monolith: Service) -> None:
     health = httpx.get(f"{monolith.url}/healthz")
     assert (health.status_code, health.json()) == (200, {"status": "ok"})

@@ -75,7 +75,8 @@ async def consume(app: Starlette, stop: asyncio.Event) -> None:
             entries = _entries(reply)
             if cursor == "0" and not entries:
                 cursor = ">"
-            for entry_id, fields in entries:
+            for entry_id, entry_fields in entries:
+                fields = entry_fields or {}  # a pending entry deleted since has no fields
                 tags = await tag_job(pool, fields)
                 await redis.xack(stream, GROUP, entry_id)
                 log.info("entry %s job %s tags %s", entry_id, fields.get("job_id"), tags)
