@@ -79,6 +79,7 @@ class Route(Section):
     host: str | None = None
     to: str = Field(description="a service name, or a URL")
     strip_prefix: bool = False
+    name: str | None = Field(None, description="shown in errors and metrics; default the service")
 
 
 class Cors(Section):

@@ -1,0 +1,1 @@
+"""The edge gateway: header-routed reverse proxy with geo lookups, CORS and telemetry."""

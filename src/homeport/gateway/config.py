@@ -1,0 +1,104 @@
+"""Everything the gateway needs, compiled once from the platform file and the endpoints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from yarl import URL
+
+from homeport.gateway.client_ip import ClientAddressPolicy
+from homeport.gateway.cors import CorsPolicy
+from homeport.gateway.errors import GatewayConfigError
+from homeport.gateway.geo import STATE_NAME
+from homeport.gateway.routes import RouteTable
+from homeport.model.platform import Gateway, GatewayLimits
+
+ENDPOINTS_VARIABLE = "HOMEPORT_ENDPOINTS"
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """The compiled gateway: routes, their upstream URLs, CORS, trust, limits and geo."""
+
+    routes: RouteTable
+    upstreams: Mapping[str, URL]
+    cors: CorsPolicy
+    clients: ClientAddressPolicy
+    limits: GatewayLimits
+    geo_database: str
+    geo_state_path: Path
+
+
+def parse_endpoints(text: str | None) -> dict[str, str]:
+    """Service URLs from HOMEPORT_ENDPOINTS: ``{"svc": {"url": "http://127.0.0.1:N"}}``."""
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GatewayConfigError(f"{ENDPOINTS_VARIABLE} is not JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise GatewayConfigError(f"{ENDPOINTS_VARIABLE} must be a JSON object of services")
+    urls: dict[str, str] = {}
+    for name, endpoint in data.items():
+        if isinstance(endpoint, dict) and isinstance(endpoint.get("url"), str):
+            urls[name] = endpoint["url"]
+        elif isinstance(endpoint, dict) and "host" in endpoint and "port" in endpoint:
+            urls[name] = f"http://{endpoint['host']}:{endpoint['port']}"
+    return urls
+
+
+def parse_upstream_options(options: list[str]) -> dict[str, str]:
+    """``NAME=URL`` pairs from the command line."""
+    urls: dict[str, str] = {}
+    for option in options:
+        name, sep, url = option.partition("=")
+        if not sep or not name or not url:
+            raise GatewayConfigError(f"--upstream '{option}' is not NAME=URL")
+        urls[name.strip()] = url.strip()
+    return urls
+
+
+def _upstream_url(target: str, known: Mapping[str, str]) -> URL:
+    text = known.get(target, target)
+    url = URL(text)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise GatewayConfigError(
+            f"gateway route target '{target}' has no address: it is not a running service "
+            f"({', '.join(sorted(known)) or 'none known'}) nor an http(s) URL; start it with "
+            "homeport up, or pass --upstream NAME=URL"
+        )
+    return url.with_path(url.path.rstrip("/")) if url.path not in ("", "/") else url.with_path("")
+
+
+def geo_path(database: str, root: Path) -> str:
+    """'bundled', or the database's path with a relative one taken from the platform's root."""
+    if database == "bundled" or Path(database).is_absolute():
+        return database
+    return str(root / database)
+
+
+def compile_gateway(
+    gateway: Gateway,
+    services: frozenset[str],
+    endpoints: Mapping[str, str],
+    state_dir: Path,
+    root: Path,
+) -> GatewayConfig:
+    """Compile the gateway section; every route target must resolve to an http(s) URL."""
+    if not gateway.routes:
+        raise GatewayConfigError("gateway.routes is empty; add at least a default route")
+    table = RouteTable.compile(gateway.routes, services)
+    upstreams = {r.target: _upstream_url(r.target, endpoints) for r in table.routes}
+    return GatewayConfig(
+        routes=table,
+        upstreams=upstreams,
+        cors=CorsPolicy.compile(gateway.cors),
+        clients=ClientAddressPolicy.from_networks(gateway.trusted_proxies),
+        limits=gateway.limits,
+        geo_database=geo_path(gateway.geo.database, root),
+        geo_state_path=state_dir / "gateway" / STATE_NAME,
+    )

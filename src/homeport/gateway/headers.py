@@ -1,0 +1,101 @@
+"""Which headers cross the gateway, in each direction (RFC 9110 section 7.6.1).
+
+Hop-by-hop headers, and any header the sender names in ``Connection``, stop at the gateway;
+X-Forwarded-* are never dropped that way, because the gateway rewrites them itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from multidict import CIMultiDict
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+SET_BY_GATEWAY = frozenset(
+    {
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-real-ip",
+        "traceparent",
+        "cf-connecting-ip",
+        "content-length",
+    }
+)
+CORS_RESPONSE = frozenset(
+    {
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "access-control-allow-methods",
+        "access-control-allow-headers",
+        "access-control-max-age",
+        "access-control-expose-headers",
+    }
+)
+
+
+def connection_named(headers: Mapping[str, str]) -> frozenset[str]:
+    """Header names listed in Connection, lower-cased, X-Forwarded-* excluded."""
+    listed = headers.get("connection")
+    if not listed:
+        return frozenset()
+    names = (name.strip().lower() for name in listed.split(","))
+    return frozenset(n for n in names if n and not n.startswith("x-forwarded-"))
+
+
+def end_to_end(
+    items: Iterable[tuple[str, str]], headers: Mapping[str, str], also_drop: frozenset[str]
+) -> CIMultiDict[str]:
+    """The headers of ``items`` that go on to the next hop."""
+    dropped = HOP_BY_HOP | also_drop | connection_named(headers)
+    return CIMultiDict((k, v) for k, v in items if k.lower() not in dropped)
+
+
+@dataclass(frozen=True)
+class Forwarding:
+    """What the gateway knows about one request's origin, for the X-Forwarded-* it sends."""
+
+    peer: str
+    peer_trusted: bool
+    client: str
+    scheme: str
+    host: str
+    traceparent: str
+
+
+def upstream_request_headers(
+    incoming: Mapping[str, str], items: Iterable[tuple[str, str]], forwarding: Forwarding
+) -> CIMultiDict[str]:
+    """Headers for the upstream request: end-to-end ones plus the gateway's own."""
+    headers = end_to_end(items, incoming, SET_BY_GATEWAY)
+    prior = incoming.get("x-forwarded-for")
+    headers["X-Forwarded-For"] = f"{prior}, {forwarding.peer}" if prior else forwarding.peer
+    proto = incoming.get("x-forwarded-proto") if forwarding.peer_trusted else None
+    headers["X-Forwarded-Proto"] = proto if proto in ("http", "https") else forwarding.scheme
+    forwarded_host = incoming.get("x-forwarded-host") if forwarding.peer_trusted else None
+    headers["X-Forwarded-Host"] = forwarded_host or forwarding.host
+    headers["X-Real-IP"] = forwarding.client
+    if forwarding.peer_trusted and incoming.get("cf-connecting-ip"):
+        headers["CF-Connecting-IP"] = incoming["cf-connecting-ip"]
+    headers["traceparent"] = forwarding.traceparent
+    return headers
+
+
+def client_response_headers(
+    upstream: Mapping[str, str], items: Iterable[tuple[str, str]]
+) -> CIMultiDict[str]:
+    """Headers for the client: end-to-end ones, without the upstream's own CORS answers."""
+    return end_to_end(items, upstream, CORS_RESPONSE | {"content-length"})

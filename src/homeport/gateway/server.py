@@ -1,0 +1,88 @@
+"""Running the gateway: build it from the platform file, serve until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable, Mapping
+
+from aiohttp import web
+
+from homeport.gateway.app import GatewayApp
+from homeport.gateway.config import (
+    ENDPOINTS_VARIABLE,
+    compile_gateway,
+    parse_endpoints,
+    parse_upstream_options,
+)
+from homeport.gateway.errors import GatewayConfigError, GatewayError
+from homeport.gateway.geo import GeoDatabase, resolve_database
+from homeport.gateway.telemetry import Metrics, Tracing
+from homeport.model import LoadedPlatform
+
+
+def build_gateway(
+    loaded: LoadedPlatform, upstreams: list[str], environ: Mapping[str, str] = os.environ
+) -> GatewayApp:
+    """The gateway for ``loaded``: targets resolved through HOMEPORT_ENDPOINTS and --upstream."""
+    gateway = loaded.platform.gateway
+    if gateway is None:
+        raise GatewayConfigError(
+            f"{loaded.path} has no 'gateway:' section; add one with at least one route"
+        )
+    endpoints = parse_endpoints(environ.get(ENDPOINTS_VARIABLE))
+    endpoints.update(parse_upstream_options(upstreams))
+    config = compile_gateway(
+        gateway, frozenset(loaded.platform.services), endpoints, loaded.state_dir, loaded.root
+    )
+    geo = GeoDatabase(resolve_database(config.geo_database, config.geo_state_path))
+    return GatewayApp(config, geo, Tracing.from_environment(), Metrics())
+
+
+def install_event_loop() -> None:
+    """Use uvloop when it is installed: it roughly doubles the proxy's throughput."""
+    try:
+        import uvloop  # noqa: PLC0415 (optional)
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+async def serve(
+    app: GatewayApp, host: str, port: int, on_ready: Callable[[int], None] | None = None
+) -> None:
+    """Listen on host:port and answer until SIGTERM or SIGINT, then close cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await app.start()
+    server = web.Server(app.handle, access_log=None)
+    runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024, reuse_address=True)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        await app.close()
+        raise GatewayError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port"
+        ) from exc
+    bound = port
+    if site._server is not None and getattr(site._server, "sockets", None):
+        bound = int(site._server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+    if on_ready is not None:
+        on_ready(bound)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await app.close()
+
+
+def run(app: GatewayApp, host: str, port: int, on_ready: Callable[[int], None]) -> None:
+    """Serve in a fresh event loop (uvloop when installed)."""
+    install_event_loop()
+    asyncio.run(serve(app, host, port, on_ready))
