@@ -11,6 +11,8 @@ from homeport.cli import check, schema, traces
 from homeport.cli import gateway as gateway_cli
 from homeport.cli import registry as registry_cli
 from homeport.cli import seed as seed_cli
+from homeport.cli import status as status_cli
+from homeport.cli import up as up_cli
 
 app = typer.Typer(
     name="homeport",
@@ -44,6 +46,11 @@ app.command()(traces.traces)
 app.add_typer(gateway_cli.app)
 app.command()(seed_cli.seed)
 app.add_typer(registry_cli.app)
+app.command()(up_cli.up)
+for _command in (status_cli.status, status_cli.logs, status_cli.restart, status_cli.stop):
+    app.command()(_command)
+app.command()(status_cli.start)
+app.command()(status_cli.down)
 
 
 def run() -> None:
