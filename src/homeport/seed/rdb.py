@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import redis as redis_py
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from homeport.seed.base import SeedRequest
 from homeport.seed.errors import SeedError
@@ -99,7 +101,9 @@ def _wait_loaded(
     port: int, server: subprocess.Popen[bytes], log: Path, timeout: float
 ) -> redis_py.Redis:
     deadline = time.monotonic() + timeout
-    client = redis_py.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
+    client = redis_py.Redis(
+        host="127.0.0.1", port=port, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
+    )
     while True:
         if server.poll() is not None:
             raise SeedError(f"Redis could not load the snapshot: {_last_log_line(log)}")
@@ -115,9 +119,8 @@ def _wait_loaded(
 
 def _last_log_line(log: Path) -> str:
     lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    interesting = [line for line in lines if "#" in line or "error" in line.lower()]
-    chosen = (interesting or lines or ["it exited without a message"])[-1]
-    return chosen.split(" # ", 1)[-1].split(" * ", 1)[-1].strip()
+    warnings = [line.split(" # ", 1)[1] for line in lines if " # " in line]
+    return (warnings or lines or ["it exited without a message"])[-1].strip()
 
 
 def _free_port() -> int:

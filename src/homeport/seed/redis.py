@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import redis as redis_py
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from homeport.seed.base import Outcome, SeedRequest, needs_reseed, up_to_date, wait_until
 from homeport.seed.errors import SeedError
@@ -64,6 +66,7 @@ class RedisSeeder:
             password=self._password,
             socket_timeout=30,
             socket_connect_timeout=5,
+            retry=Retry(NoBackoff(), 0),  # wait_until_ready does the retrying, with a deadline
         )
 
     def wait_until_ready(self, timeout: float) -> None:
