@@ -43,6 +43,7 @@ class MariadbServer:
 
     def stop(self) -> None:
         stop_pid(self.process.pid, grace=20)
+        self.process.wait(5)  # stop_pid reaped it; this tells Popen, which would warn otherwise
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
