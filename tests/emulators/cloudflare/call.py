@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.emulators.cloudflare.api import ApiError, JsonDict
+from tests.emulators.cloudflare.api import ApiError, JsonDict, Reply
 from tests.emulators.cloudflare.faults import FaultBook
 from tests.emulators.cloudflare.state import EmulatorState
 
@@ -39,4 +39,4 @@ class Call:
         return self.body
 
 
-Handler = Callable[[Call], JsonDict]
+Handler = Callable[[Call], JsonDict | Reply]

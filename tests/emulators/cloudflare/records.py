@@ -154,13 +154,12 @@ def build_record(
         "ttl": 1 if proxied else _check_ttl(fields.get("ttl", 1)),
         "settings": fields.get("settings") or {},
         "meta": {},
-        "comment": fields.get("comment"),
         "tags": list(fields.get("tags") or []),
         "created_on": previous["created_on"] if previous else timestamp(),
         "modified_on": timestamp(),
     }
-    for extra in ("priority", "data"):
-        if extra in fields:
+    for extra in ("comment", "priority", "data"):
+        if fields.get(extra) is not None:
             record[extra] = fields[extra]
     _check_annotations(record, zone["plan"])
     return record

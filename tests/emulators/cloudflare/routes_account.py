@@ -19,7 +19,11 @@ def _tunnel(call: Call) -> JsonDict:
 
 def tunnel_view(tunnel: JsonDict) -> JsonDict:
     """A tunnel as the API shows it (status and connections; its configuration lives apart)."""
-    return {key: value for key, value in tunnel.items() if key not in TUNNEL_PRIVATE}
+    return {
+        key: value
+        for key, value in tunnel.items()
+        if key not in TUNNEL_PRIVATE and value is not None  # the contract has no nulls here
+    }
 
 
 def configuration_view(tunnel: JsonDict) -> JsonDict:
@@ -166,7 +170,6 @@ def project_view(project: JsonDict) -> JsonDict:
     """A Pages project with ``subdomain`` and its custom domain names."""
     view = {key: value for key, value in project.items() if key != "domains"}
     view["domains"] = [project["subdomain"], *project["domains"]]
-    view.update(source=None, canonical_deployment=None, latest_deployment=None)
     return view
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.emulators.cloudflare.api import ApiError, JsonDict, paginate, success
+from tests.emulators.cloudflare.api import ApiError, JsonDict, Reply, paginate, success
 from tests.emulators.cloudflare.call import Call
 from tests.emulators.cloudflare.clock import new_id
 from tests.emulators.cloudflare.settings import edit_setting
@@ -187,10 +187,10 @@ def put_ruleset(call: Call) -> JsonDict:
     return success(ruleset)
 
 
-def delete_ruleset(call: Call) -> JsonDict:
-    """Delete a ruleset (the live API answers 204; this answers the empty envelope)."""
+def delete_ruleset(call: Call) -> Reply:
+    """Delete a ruleset: 204 and no body, as live."""
     del call.zone["rulesets"][_ruleset(call)["id"]]
-    return success(None)
+    return Reply(204, None)
 
 
 def _replace_rules(call: Call, previous: JsonDict, rules: list[JsonDict]) -> JsonDict:

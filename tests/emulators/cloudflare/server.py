@@ -104,7 +104,11 @@ class CloudflareEmulator:
                     method, path, params, query, body, self.state, self.faults, _visible(token)
                 )
                 self._check_scope(call, token, path)
-                status, payload = 200, route.handler(call)
+                result = route.handler(call)
+            if isinstance(result, Reply):
+                status, payload = result.status, result.payload
+            else:
+                status, payload = 200, result
         except ApiError as error:
             status, payload = error.status, error.body()
             extra = {**extra, **error.headers}
@@ -234,10 +238,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self._send(reply)
 
     def _send(self, reply: Reply) -> None:
-        data = json.dumps(reply.payload).encode()
+        data = b"" if reply.status == 204 else json.dumps(reply.payload).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
+        if reply.status != 204:
+            self.send_header("Content-Length", str(len(data)))
         self.send_header("cf-ray", "8a0b1c2d3e4f5061-DFW")
         for key, value in reply.headers.items():
             self.send_header(key, value)

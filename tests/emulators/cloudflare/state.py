@@ -98,7 +98,11 @@ class EmulatorState:
             "modified_on": given.get("modified_on", now),
             "activated_on": given.get("activated_on", now),
             "meta": {"phishing_detected": False, "cdn_only": False, "dns_only": False},
-            "owner": {"id": None, "type": "user", "email": None},
+            "owner": {
+                "id": self.account["id"],
+                "type": "organization",
+                "name": self.account["name"],
+            },
             "account": dict(self.account),
             "permissions": ["#dns_records:edit", "#dns_records:read", "#zone:read"],
             "plan": plan,
