@@ -7,6 +7,7 @@ them to the registry the way a CI job would.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -15,20 +16,21 @@ import subprocess
 import tarfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from homeport.registry.server import render_config
 from tests.support.binaries import require_binary
-from tests.support.servers import free_port, stop_pid, wait_for_port
+from tests.support.servers import free_port, wait_for_port
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
 def sha256(data: bytes) -> str:
@@ -37,7 +39,10 @@ def sha256(data: bytes) -> str:
 
 
 def random_layer(seed: int, size: int) -> bytes:
-    """A tar holding one file of ``size`` pseudo-random bytes (deterministic per seed)."""
+    """A gzipped tar holding one file of ``size`` pseudo-random bytes (deterministic per seed).
+
+    Compressed already, so skopeo pushes it as it is (it gzips uncompressed layers itself).
+    """
     payload = random.Random(seed).randbytes(size)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
@@ -45,7 +50,7 @@ def random_layer(seed: int, size: int) -> bytes:
         info.size = size
         info.mtime = 0
         tar.addfile(info, io.BytesIO(payload))
-    return buffer.getvalue()
+    return gzip.compress(buffer.getvalue(), mtime=0)
 
 
 @dataclass
@@ -110,7 +115,7 @@ def make_image(
         "architecture": arch,
         "os": "linux",
         "config": {"Labels": {"homeport.test": label}} if label else {},
-        "rootfs": {"type": "layers", "diff_ids": [b.digest for b in layer_blobs]},
+        "rootfs": {"type": "layers", "diff_ids": [sha256(gzip.decompress(d)) for d in layers]},
     }
     config_blob = Blob(OCI_CONFIG, json.dumps(config, sort_keys=True).encode())
     manifest = {
@@ -119,7 +124,11 @@ def make_image(
         "config": config_blob.descriptor(),
         "layers": [b.descriptor() for b in layer_blobs],
     }
-    return Image(Blob(OCI_MANIFEST, json.dumps(manifest).encode()), config_blob, layer_blobs)
+    return Image(
+        Blob(OCI_MANIFEST, json.dumps(manifest, separators=(",", ":")).encode()),
+        config_blob,
+        layer_blobs,
+    )
 
 
 def make_index(children: Sequence[Image]) -> Index:
@@ -129,7 +138,7 @@ def make_index(children: Sequence[Image]) -> Index:
         arch = json.loads(child.config.data)["architecture"]
         entries.append(child.manifest.descriptor(platform={"architecture": arch, "os": "linux"}))
     body = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
-    return Index(Blob(OCI_INDEX, json.dumps(body).encode()), list(children))
+    return Index(Blob(OCI_INDEX, json.dumps(body, separators=(",", ":")).encode()), list(children))
 
 
 def write_layout(directory: Path, tagged: dict[str, Image | Index]) -> Path:
@@ -157,7 +166,13 @@ def skopeo_push(layout: Path, tag: str, destination: str, *, all_platforms: bool
     if all_platforms:
         command.append("--all")
     command += [f"oci:{layout}:{tag}", f"docker://{destination}"]
-    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    _run(command)
+
+
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr.strip()}")
 
 
 def skopeo_pull(source: str, layout: Path, *, all_platforms: bool = False) -> None:
@@ -167,7 +182,7 @@ def skopeo_pull(source: str, layout: Path, *, all_platforms: bool = False) -> No
     if all_platforms:
         command.append("--all")
     command += [f"docker://{source}", f"oci:{layout}:pulled"]
-    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    _run(command)
 
 
 def http_push(client: httpx.Client, repository: str, tag: str, image: Image | Index) -> None:
@@ -258,9 +273,14 @@ class RegistryProcess:
         raise TimeoutError(f"registry on {self.url} never answered /v2/")
 
     def stop(self) -> None:
-        """Stop the process by PID."""
+        """Stop the process (TERM, then KILL after 10 s) and reap it."""
         if self.process is not None:
-            stop_pid(self.process.pid)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
             self.process = None
 
     def restart(self, readonly: bool) -> None:
@@ -280,3 +300,127 @@ def start_registry(workdir: Path, *, proxy_upstream: str | None = None) -> Regis
     )
     registry.start()
     return registry
+
+
+def retag(registry_url: str, repository: str, source: str, tag: str) -> str:
+    """Point ``tag`` at the manifest ``source`` names (what ``crane tag`` does); its digest."""
+    with httpx.Client(base_url=registry_url, timeout=10) as client:
+        got = client.get(
+            f"/v2/{repository}/manifests/{source}",
+            headers={"accept": f"{OCI_MANIFEST}, {OCI_INDEX}"},
+        )
+        got.raise_for_status()
+        put = client.put(
+            f"/v2/{repository}/manifests/{tag}",
+            content=got.content,
+            headers={"content-type": got.headers["content-type"]},
+        )
+        put.raise_for_status()
+        return str(got.headers["docker-content-digest"])
+
+
+@dataclass
+class Scenario:
+    """The jobboard's images: per-environment tags, shared layers, two indexes.
+
+    With dev keep 2, prod keep 1, grace 24h, moving dev/prod and D1 in use, the retention that
+    is right deletes exactly D3 (dev-b3 and prod-b3), the old index X (prod-x9, whole) and
+    P_single (prod-s7); dev-e0 stays because release-1, a tag in no group, shares its digest.
+    """
+
+    images: dict[str, Image | Index]
+    tags: dict[str, str]  # tag -> image name
+
+    def image_of(self, tag: str) -> Image | Index:
+        return self.images[self.tags[tag]]
+
+    def digest_of(self, tag: str) -> str:
+        return self.image_of(tag).digest
+
+    def layout(self, directory: Path) -> Path:
+        return write_layout(directory, {tag: self.image_of(tag) for tag in self.tags})
+
+    def blob_sizes(self, names: Sequence[str]) -> dict[str, int]:
+        sizes: dict[str, int] = {}
+        for name in names:
+            for blob in self.images[name].blobs:
+                sizes[blob.digest] = blob.size
+        return sizes
+
+
+DELETED_TAGS = {"dev-b3", "prod-b3", "prod-x9", "prod-s7"}
+DELETED_IMAGES = ("D3", "X", "P_single")
+KEPT_IMAGES = ("D0", "D1", "D2", "D4", "DF", "P_idx")
+
+
+def jobboard_scenario(now: datetime) -> Scenario:
+    """Build the scenario's images, created relative to ``now``."""
+
+    def ago(days: float) -> datetime:
+        return now - timedelta(days=days)
+
+    base = random_layer(1, 64_000)  # every image's base layer
+    shared = random_layer(2, 24_000)  # D3 and D4 share it
+    images: dict[str, Image | Index] = {
+        "D0": make_image([base, random_layer(10, 11_000)], ago(10), label="D0"),
+        "D1": make_image([base, random_layer(11, 12_000)], ago(9), label="D1"),
+        "D2": make_image([base, random_layer(12, 13_000)], ago(8), label="D2"),
+        "D3": make_image([base, shared, random_layer(13, 14_000)], ago(7), label="D3"),
+        "D4": make_image([base, shared, random_layer(14, 15_000)], ago(6), label="D4"),
+        "DF": make_image([base, random_layer(15, 16_000)], ago(1 / 24), label="DF"),
+        "X": make_index(
+            [
+                make_image([base, random_layer(20, 17_000)], ago(15), label="X"),
+                make_image([random_layer(21, 40_000)], ago(15), arch="arm64", label="X"),
+            ]
+        ),
+        "P_idx": make_index(
+            [
+                make_image([base, random_layer(30, 18_000)], ago(4), label="P"),
+                make_image([random_layer(31, 41_000)], ago(4), arch="arm64", label="P"),
+            ]
+        ),
+        "P_single": make_image([base, random_layer(40, 19_000)], ago(20), label="Ps"),
+    }
+    tags = {
+        "dev-e0": "D0",
+        "release-1": "D0",
+        "dev-d1": "D1",
+        "dev-c2": "D2",
+        "dev": "D2",
+        "dev-b3": "D3",
+        "prod-b3": "D3",
+        "dev-a4": "D4",
+        "dev-ff": "DF",
+        "prod-x9": "X",
+        "prod-p5": "P_idx",
+        "prod": "P_idx",
+        "prod-s7": "P_single",
+    }
+    return Scenario(images, tags)
+
+
+def push_scenario(
+    scenario: Scenario, layout: Path, registry: RegistryProcess, repository: str
+) -> None:
+    """Push every tag of the scenario with skopeo (indexes with ``--all``).
+
+    One tag per image first, one at a time: distribution 2.8 can answer 500 when two uploads of
+    the same blob race; then the other tags, whose blobs are all there already, in parallel.
+    """
+
+    def push(tag: str) -> None:
+        image = scenario.image_of(tag)
+        skopeo_push(
+            layout,
+            tag,
+            f"{registry.address}/{repository}:{tag}",
+            all_platforms=isinstance(image, Index),
+        )
+
+    first = {name: tag for tag, name in reversed(list(scenario.tags.items()))}
+    for tag in first.values():
+        push(tag)
+    rest = [tag for tag in scenario.tags if tag not in first.values()]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(push, rest))
