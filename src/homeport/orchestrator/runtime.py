@@ -213,7 +213,7 @@ class Runtime:
             self.hub.regate(name)
             return
         self.hub.regate(name)
-        starting = not self.ever_healthy or self.status.state == "starting"
+        starting = self.status.state == "starting" or self.hub.phase == "starting"
         if ending == "unhealthy":
             timeout = self.spec.startup_timeout
             self._fail(f"not healthy within {timeout:g}s: {reason}")
