@@ -93,7 +93,10 @@ def test_visitors_count_requests_by_country_and_city(tmp_path: Path) -> None:
             "gateway",
             i * SECOND,
             1,
-            **{"client.geo.country": "SE", "client.geo.city": "Stockholm" if i % 3 else "Malmö"},
+            **{
+                "geo.country.iso_code": "SE",
+                "geo.locality.name": "Stockholm" if i % 3 else "Malmö",
+            },
         )
         for i in range(1, 7)
     ]

@@ -15,15 +15,18 @@ import os
 from typing import Any
 
 import psycopg
+from opentelemetry.trace import SpanKind
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from starlette.applications import Starlette
 
+from homeport import telemetry
 from services.common import store
-from services.common.events import JOB_CREATED
+from services.common.events import JOB_CREATED, messaging_attributes
 from services.common.settings import Settings
 from services.common.tags import tags_for
+from services.common.tracing import tracer
 from services.common.web import create_app, serve
 
 GROUP = "ai-worker"
@@ -77,14 +80,27 @@ async def consume(app: Starlette, stop: asyncio.Event) -> None:
                 cursor = ">"
             for entry_id, entry_fields in entries:
                 fields = entry_fields or {}  # a pending entry deleted since has no fields
-                tags = await tag_job(pool, fields)
-                await redis.xack(stream, GROUP, entry_id)
-                log.info("entry %s job %s tags %s", entry_id, fields.get("job_id"), tags)
+                await handle(redis, pool, stream, entry_id, fields)
         except (RedisError, psycopg.Error, OSError) as exc:
             log.warning("consume failed (%s); retrying in %ss", exc, RETRY_SECONDS)
             cursor = "0"
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), RETRY_SECONDS)
+
+
+async def handle(
+    redis: Redis, pool: AsyncConnectionPool, stream: str, entry_id: str, fields: dict[str, str]
+) -> None:
+    """Tag and acknowledge one entry in a CONSUMER span continuing the producer's trace."""
+    attributes = {**messaging_attributes(stream, "process"), "messaging.message.id": entry_id}
+    parent = telemetry.extract_fields(fields)
+    with telemetry.span(
+        tracer, f"{stream} process", SpanKind.CONSUMER, attributes, parent=parent
+    ) as span:
+        tags = await tag_job(pool, fields)
+        await redis.xack(stream, GROUP, entry_id)
+        span.set_attribute("jobboard.tags", ",".join(tags or []))
+        log.info("entry %s job %s tags %s", entry_id, fields.get("job_id"), tags)
 
 
 def _entries(reply: Any) -> list[tuple[str, dict[str, str]]]:

@@ -7,11 +7,14 @@ from html import escape
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from homeport import telemetry
 from services.common.settings import Settings
+from services.common.tracing import tracer
 from services.common.web import create_app, serve
 
 PAGE = """<!doctype html>
@@ -43,9 +46,13 @@ async def home(request: Request) -> HTMLResponse:
     """The page; 502 with a short explanation when the API cannot be reached."""
     api_url: str = request.app.state.api_url
     headers = {k: v for k, v in request.headers.items() if k == "x-mode"}
+    url = f"{api_url}/api/jobs?limit=50"
+    attributes = {"http.request.method": "GET", "url.full": url}
     try:
-        async with httpx.AsyncClient(timeout=5) as client:
-            response = await client.get(f"{api_url}/api/jobs?limit=50", headers=headers)
+        with telemetry.span(tracer, "GET", SpanKind.CLIENT, attributes) as span:
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.get(url, headers=telemetry.inject_headers(headers))
+            span.set_attribute("http.response.status_code", response.status_code)
             response.raise_for_status()
             jobs = response.json()["jobs"]
     except (httpx.HTTPError, ValueError, KeyError) as exc:

@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS metrics (
 CREATE INDEX IF NOT EXISTS metrics_time ON metrics (time_ns);
 """
 
+GEO_COUNTRY = "geo.country.iso_code"
+GEO_CITY = "geo.locality.name"
+
 
 @dataclass(frozen=True)
 class TraceSummary:
@@ -273,13 +276,18 @@ class TelemetryStore:
         return rows
 
     def visitors(self, service: str | None = None) -> list[tuple[str, str, int]]:
-        """(country, city, requests) from server spans that carry geo attributes."""
+        """(country, city, requests) from the spans that carry geo attributes.
+
+        The gateway names them as OpenTelemetry's semantic conventions do:
+        ``geo.country.iso_code`` and ``geo.locality.name``.
+        """
         sql = (
-            "SELECT json_extract(attributes, '$.\"client.geo.country\"') AS country, "
-            "json_extract(attributes, '$.\"client.geo.city\"') AS city, count(*) FROM spans "
-            "WHERE country IS NOT NULL AND (? IS NULL OR service = ?) "
-            "GROUP BY country, city ORDER BY count(*) DESC"
+            "SELECT json_extract(attributes, ?) AS country, "
+            "json_extract(attributes, ?) AS city, count(*) FROM spans "
+            "WHERE country IS NOT NULL AND country != '' AND (? IS NULL OR service = ?) "
+            "GROUP BY country, city ORDER BY count(*) DESC, country, city"
         )
         with self._lock:
-            rows = self._db.execute(sql, (service, service)).fetchall()
+            paths = (f'$."{GEO_COUNTRY}"', f'$."{GEO_CITY}"')
+            rows = self._db.execute(sql, (*paths, service, service)).fetchall()
         return [(str(c), str(city or ""), int(n)) for c, city, n in rows]

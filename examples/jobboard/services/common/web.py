@@ -1,5 +1,9 @@
 """The shell every service runs in: a Starlette app with its connections, /healthz, the
-``x-served-by`` header, and uvicorn listening where the environment says."""
+``x-served-by`` header, and uvicorn listening where the environment says.
+
+Telemetry comes from ``homeport.telemetry``: a server span per request, a client span per SQL
+statement and Redis command, exported over OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +24,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from homeport import telemetry
+from homeport.telemetry.asgi import ServerSpanMiddleware
 from services.common.params import BadRequest
 from services.common.settings import Settings
+from services.common.tracing import TracedCursor, TracedRedis
 
 log = logging.getLogger("jobboard")
 
@@ -63,20 +70,29 @@ def create_app(
     """
     database_url = settings.require("DATABASE_URL", settings.database_url) if database else None
     redis_url = settings.require("REDIS_URL", settings.redis_url) if redis else None
+    _log_to_stdout(settings)
+    tracing = telemetry.configure(settings.service)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            stack.callback(tracing.shutdown)  # runs last: flushes the spans of the shutdown too
             app.state.pool = app.state.redis = app.state.worker = None
             app.state.service = settings.service
             app.state.stream = settings.stream
             if database_url:
-                pool = AsyncConnectionPool(database_url, min_size=1, max_size=8, open=False)
+                pool = AsyncConnectionPool(
+                    database_url,
+                    min_size=1,
+                    max_size=8,
+                    open=False,
+                    kwargs={"cursor_factory": TracedCursor},
+                )
                 await pool.open()
                 stack.push_async_callback(pool.close)
                 app.state.pool = pool
             if redis_url:
-                client = Redis.from_url(redis_url, decode_responses=True)
+                client = TracedRedis.from_url(redis_url, decode_responses=True)
                 stack.push_async_callback(client.aclose)
                 app.state.redis = client
             if worker:
@@ -88,7 +104,10 @@ def create_app(
 
     return Starlette(
         routes=[Route("/healthz", healthz), *routes],
-        middleware=[Middleware(ServedBy, service=settings.service)],
+        middleware=[
+            Middleware(ServerSpanMiddleware, tracer=tracing.tracer),
+            Middleware(ServedBy, service=settings.service),
+        ],
         exception_handlers={BadRequest: _bad_request},
         lifespan=lifespan,
     )
@@ -135,9 +154,14 @@ def redis_of(request: Request) -> Redis:
     return client
 
 
+def _log_to_stdout(settings: Settings) -> None:
+    # Before telemetry adds its OTLP handler: basicConfig does nothing once the root has one.
+    logging.basicConfig(level=logging.INFO, format=f"{settings.service} %(levelname)s %(message)s")
+
+
 def serve(app: Starlette, settings: Settings) -> None:
     """Listen on HOST:PORT until SIGTERM or SIGINT, then shut down gracefully."""
-    logging.basicConfig(level=logging.INFO, format=f"{settings.service} %(levelname)s %(message)s")
+    _log_to_stdout(settings)
     uvicorn.run(
         app,
         host=settings.host,
