@@ -21,6 +21,8 @@ from homeport.gateway.geo import GeoDatabase, resolve_database
 from homeport.gateway.telemetry import Metrics, Tracing
 from homeport.model import LoadedPlatform
 
+LINGERING_SECONDS = 2.0  # how long an unread request body (after a 413) is drained, at most
+
 
 def build_gateway(
     loaded: LoadedPlatform, upstreams: list[str], environ: Mapping[str, str] = os.environ
@@ -58,7 +60,7 @@ async def serve(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await app.start()
-    server = web.Server(app.handle, access_log=None)
+    server = web.Server(app.handle, access_log=None, lingering_time=LINGERING_SECONDS)
     runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024, reuse_address=True)
