@@ -76,7 +76,7 @@ def render_nginx(
         console.file.write(text)
         return
     output.write_text(text)
-    err_console.print(f"wrote {output}", markup=False)
+    err_console.print(f"wrote {output}", markup=False, soft_wrap=True)
 
 
 @app.command("geo-update")
@@ -99,4 +99,4 @@ def geo_update(
         configured = str(loaded.root / configured)
     target = update_target(configured, loaded.state_dir / "gateway" / STATE_NAME)
     described = install_database(database, target)
-    console.print(f"installed {described} at {target}", markup=False)
+    console.print(f"installed {described} at {target}", markup=False, soft_wrap=True)

@@ -132,7 +132,10 @@ class GatewayApp:
         return web.Response(status=204, headers=headers)
 
     async def _health(self, request: web.BaseRequest) -> web.StreamResponse:
-        return json_response(200, {"status": "ok"})
+        body: dict[str, object] = {"status": "ok"}
+        if self.geo is not None:
+            body["geo"] = self.geo.description
+        return json_response(200, body)
 
     async def _metrics(self, request: web.BaseRequest) -> web.StreamResponse:
         body = generate_latest(self.metrics.registry)

@@ -154,6 +154,7 @@ class GeoDatabase:
     @property
     def description(self) -> str:
         """The database's type and build date, for logs and /healthz."""
+        self._maybe_reload()
         metadata = self._reader.metadata()
         built = time.strftime("%Y-%m-%d", time.gmtime(metadata.build_epoch))
         return f"{metadata.database_type} built {built}"
