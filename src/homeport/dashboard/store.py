@@ -229,6 +229,12 @@ class TelemetryStore:
                 )
         return summaries[:limit]
 
+    def services(self) -> list[str]:
+        """Every service that sent a span, by name."""
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT service FROM spans ORDER BY service")
+            return [str(row[0]) for row in rows.fetchall()]
+
     def trace(self, trace_id: str) -> list[dict[str, Any]]:
         """Every span of one trace, ordered by start time (empty when unknown)."""
         with self._lock:
