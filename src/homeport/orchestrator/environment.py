@@ -44,8 +44,13 @@ def service_env(
     declared: Mapping[str, object],
     endpoints: Mapping[str, Endpoint],
     state_dir: Path,
+    otlp_endpoint: str = "",
 ) -> dict[str, str]:
-    """The variables homeport sets for one service (not the inherited environment)."""
+    """The variables homeport sets for one service (not the inherited environment).
+
+    With ``otlp_endpoint`` (the dashboard's), the service exports its telemetry there under its
+    own name; a service's declared ``env`` may still point it elsewhere.
+    """
     endpoint = endpoints[name]
     env = {
         "PORT": str(endpoint.port),
@@ -54,6 +59,9 @@ def service_env(
         "HOMEPORT_ENDPOINTS": endpoints_json(endpoints),
         "HOMEPORT_STATE_DIR": str(state_dir),
     }
+    if otlp_endpoint:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint
+        env["OTEL_SERVICE_NAME"] = name
     for key, value in declared.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         env[key] = resolve(text, endpoints, name)

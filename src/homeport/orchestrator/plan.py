@@ -76,6 +76,7 @@ def plan_resource(
     root: Path,
     platform_file: Path,
     state_dir: Path,
+    otlp_endpoint: str = "",
 ) -> ResourceSpec:
     """The spec of one service, with references, env and its kind's defaults filled in."""
     endpoint = endpoints[name]
@@ -90,7 +91,7 @@ def plan_resource(
         kind=service.kind,
         endpoint=endpoint,
         argv=argv,
-        env=service_env(name, service.env, endpoints, state_dir),
+        env=service_env(name, service.env, endpoints, state_dir, otlp_endpoint),
         cwd=(root / service.cwd) if service.cwd else root,
         image=service.image if service.kind == "container" else None,
         health=health,
@@ -114,6 +115,7 @@ def plan_run(
     root: Path,
     platform_file: Path,
     state_dir: Path,
+    otlp_endpoint: str = "",
 ) -> RunPlan:
     """The whole plan for the resources of ``graph`` (already narrowed to the selection)."""
     resources = {
@@ -124,6 +126,7 @@ def plan_run(
             root=root,
             platform_file=platform_file,
             state_dir=state_dir,
+            otlp_endpoint=otlp_endpoint,
         )
         for name in graph.names
     }
