@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from collections.abc import Callable, Mapping
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from homeport.gateway.app import GatewayApp
 from homeport.gateway.config import (
@@ -84,7 +86,24 @@ async def serve(
         await app.close()
 
 
+class MalformedRequestFilter(logging.Filter):
+    """Drop aiohttp's tracebacks for requests that are not HTTP: they are the client's mistake,
+    answered 400, and anyone could fill the log with them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record carrying an HttpProcessingError."""
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, HttpProcessingError)
+
+
+def configure_logging() -> None:
+    """Warnings and errors on stderr, one line each, without malformed-request noise."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("aiohttp.server").addFilter(MalformedRequestFilter())
+
+
 def run(app: GatewayApp, host: str, port: int, on_ready: Callable[[int], None]) -> None:
     """Serve in a fresh event loop (uvloop when installed)."""
+    configure_logging()
     install_event_loop()
     asyncio.run(serve(app, host, port, on_ready))
