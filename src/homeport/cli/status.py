@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,9 +13,17 @@ from homeport.cli.common import FileOption, JsonOption, console, load, print_jso
 from homeport.cli.resources_view import chain_lines, resource_table
 from homeport.orchestrator.control_client import ControlClient
 from homeport.orchestrator.errors import OrchestratorError
-from homeport.orchestrator.process import start_time
+from homeport.orchestrator.process import is_alive
 
 ServiceArgument = Annotated[str, typer.Argument(help="The service's name in the platform file.")]
+LongFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        help="The platform file, or a directory holding homeport.yaml (-f means --follow here).",
+        show_default=False,
+    ),
+]
 
 
 def _client(file: FileOption) -> ControlClient:
@@ -58,7 +67,7 @@ def _settled(row: Mapping[str, Any]) -> bool:
 @reports_errors
 def logs(
     service: Annotated[str | None, typer.Argument(help="Only this service.")] = None,
-    file: FileOption = None,
+    file: LongFileOption = None,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
     ] = False,
@@ -122,17 +131,8 @@ def down(file: FileOption = None) -> None:
         began = time.monotonic()
         client.down()
     deadline = time.monotonic() + 30
-    while start_time(pid) is not None and _state(pid) != "Z":
+    while is_alive(pid):
         if time.monotonic() > deadline:
             raise OrchestratorError(f"the supervisor (pid {pid}) is still stopping after 30s")
         time.sleep(0.05)
     console.print(f"stopped {count} resources in {time.monotonic() - began:.2f}s", markup=False)
-
-
-def _state(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            stat = handle.read()
-    except OSError:
-        return ""
-    return stat[stat.rindex(")") + 2 :].split()[0]

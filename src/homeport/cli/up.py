@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.live import Live
@@ -18,7 +18,6 @@ from homeport.cli.common import FileOption, console, err_console, fail, load, re
 from homeport.cli.resources_view import resource_table
 from homeport.errors import HomeportError
 from homeport.model import LoadedPlatform
-from homeport.orchestrator.control_client import ControlClient
 from homeport.orchestrator.errors import ResourceFailed
 from homeport.orchestrator.session import Session, UpOptions
 from homeport.orchestrator.state import (
@@ -30,6 +29,9 @@ from homeport.orchestrator.state import (
     write_json,
 )
 from homeport.orchestrator.supervisor import Hub
+
+if TYPE_CHECKING:
+    from homeport.orchestrator.control_client import ControlClient
 
 ServicesArgument = Annotated[
     list[str] | None,
@@ -101,6 +103,8 @@ async def _foreground(loaded: LoadedPlatform, options: UpOptions, started: float
         await session.close()
         raise
     _say_leftovers(session.leftovers)
+    if session.dashboard is not None:
+        _say_dashboard(session.dashboard.url)
     code = 0
     with _View(hub) as view:
         up_task = asyncio.create_task(session.wait_until_up())
@@ -131,6 +135,10 @@ async def _foreground(loaded: LoadedPlatform, options: UpOptions, started: float
     await session.close()
     console.print(f"stopped {len(hub.runtimes)} resources in {time.monotonic() - stopping:.2f}s")
     return code
+
+
+def _say_dashboard(url: str) -> None:
+    console.print(f"dashboard: {url}", style="bold", markup=False, soft_wrap=True)
 
 
 def _all_healthy(hub: Hub, elapsed: float, session: Session) -> None:
@@ -262,6 +270,9 @@ def _detach(loaded: LoadedPlatform, options: UpOptions, started: float) -> None:
                         markup=False,
                         soft_wrap=True,
                     )
+                    dashboard = read_json(state_dir / "dashboard.json")
+                    if isinstance(dashboard, dict) and dashboard.get("url"):
+                        _say_dashboard(str(dashboard["url"]))
                     return
                 if status["phase"] == "failed":
                     if options.keep_going:
@@ -277,6 +288,8 @@ def _detach(loaded: LoadedPlatform, options: UpOptions, started: float) -> None:
 
 
 def _client_of(state_dir: Path, pid: int) -> ControlClient | None:
+    from homeport.orchestrator.control_client import ControlClient  # noqa: PLC0415
+
     info = read_control(state_dir)
     if info is None or info.pid != pid:
         return None

@@ -100,19 +100,22 @@ def start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
+def is_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its parent to reap it does not)."""
+    return _state(pid) not in ("", "Z", "X")
+
+
 def is_same_process(pid: int, started: int | None) -> bool:
     """Whether ``pid`` is alive and is the process that had start time ``started``."""
     now = start_time(pid)
-    return now is not None and (started is None or now == started)
+    return now is not None and (started is None or now == started) and is_alive(pid)
 
 
 def kill_group_now(pid: int, timeout: float = 2.0) -> None:
     """KILL a process group and wait until its leader is gone (for orphans of a dead supervisor)."""
     signal_group(pid, signal.SIGKILL)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and start_time(pid) is not None:
-        if _state(pid) == "Z":
-            return
+    while time.monotonic() < deadline and is_alive(pid):
         time.sleep(0.02)
 
 

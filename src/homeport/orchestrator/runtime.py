@@ -222,7 +222,7 @@ class Runtime:
             reason = "liveness check failed; stopped it"
         policy = self.spec.restart
         if code == 0 and policy.policy != "always":
-            self._set(state="completed", health=None, pid=None, reason=reason)
+            self._set(state="completed", health=None, pid=None, reason="")
             self.hub.record(name, "completed")
             return
         allowed = policy.policy == "always" or (policy.policy == "on-failure" and code != 0)

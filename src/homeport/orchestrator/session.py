@@ -11,9 +11,10 @@ import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from homeport.dashboard.address import listener_url, reserve_listener
 from homeport.model import LoadedPlatform
-from homeport.orchestrator.control_api import ControlApi, new_token
 from homeport.orchestrator.errors import ResourceFailed
 from homeport.orchestrator.graph import build_graph, closure
 from homeport.orchestrator.logs import LogBook
@@ -32,6 +33,13 @@ from homeport.orchestrator.state import (
 )
 from homeport.orchestrator.supervisor import Hub
 
+if TYPE_CHECKING:
+    import socket
+    from pathlib import Path
+
+    from homeport.dashboard.server import Dashboard
+    from homeport.orchestrator.control_api import ControlApi
+
 
 @dataclass(frozen=True)
 class UpOptions:
@@ -43,7 +51,7 @@ class UpOptions:
     keep_going: bool = False
 
 
-def plan_for(loaded: LoadedPlatform, services: Sequence[str]) -> RunPlan:
+def plan_for(loaded: LoadedPlatform, services: Sequence[str], otlp_endpoint: str = "") -> RunPlan:
     """The plan for ``services`` and all they depend on (everything when none are named)."""
     platform = loaded.platform
     graph = closure(build_graph(platform.services), services)
@@ -61,7 +69,14 @@ def plan_for(loaded: LoadedPlatform, services: Sequence[str]) -> RunPlan:
         root=loaded.root,
         platform_file=loaded.path.resolve(),
         state_dir=loaded.state_dir,
+        otlp_endpoint=otlp_endpoint,
     )
+
+
+def _start_dashboard(state_dir: Path, listener: socket.socket) -> Dashboard:
+    from homeport.dashboard.server import start_dashboard  # noqa: PLC0415 - loads while booting
+
+    return start_dashboard(state_dir, listener=listener)
 
 
 class Session:
@@ -75,12 +90,14 @@ class Session:
         self.hub: Hub | None = None
         self.api: ControlApi | None = None
         self.book: LogBook | None = None
+        self.dashboard: Dashboard | None = None
 
     async def open(self) -> Hub:
         """Stop leftovers of a dead supervisor, allocate ports, start everything, open the API."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.leftovers = reap_leftovers(self.state_dir)
-        plan = plan_for(self.loaded, self.options.services)
+        listener = reserve_listener()  # the dashboard's: services export their telemetry there
+        plan = plan_for(self.loaded, self.options.services, listener_url(listener))
         write_endpoints(self.state_dir, plan.endpoints)
         with contextlib.suppress(FileNotFoundError):
             (self.state_dir / FAILURE).unlink()
@@ -97,10 +114,18 @@ class Session:
             engine=self.options.engine,
         )
         hub.start()
+        dashboard = asyncio.create_task(
+            asyncio.to_thread(_start_dashboard, self.state_dir, listener)
+        )
+        # The API (and aiohttp's import) comes after the first processes are on their way.
+        await asyncio.sleep(0)
+        from homeport.orchestrator.control_api import ControlApi, new_token  # noqa: PLC0415
+
         token = new_token()
         self.api = ControlApi(hub, token)
         url = await self.api.start()
         write_control(self.state_dir, ControlInfo(url, token, os.getpid()))
+        self.dashboard = await dashboard
         return hub
 
     async def wait_until_up(self) -> float:
@@ -129,6 +154,8 @@ class Session:
         """Stop every resource in reverse order, then the API; remove the control file."""
         if self.hub is not None:
             await self.hub.shutdown()
+        if self.dashboard is not None:  # after the services, so their last spans arrive
+            await asyncio.to_thread(self.dashboard.stop)
         if self.api is not None:
             await self.api.close()
         with contextlib.suppress(FileNotFoundError):

@@ -17,7 +17,7 @@ from typing import Any
 from homeport.orchestrator.environment import endpoints_json
 from homeport.orchestrator.errors import AlreadyRunning
 from homeport.orchestrator.ports import Endpoint
-from homeport.orchestrator.process import is_same_process, kill_group_now, start_time
+from homeport.orchestrator.process import is_alive, is_same_process, kill_group_now, start_time
 
 ENDPOINTS = "endpoints.json"
 CONTROL = "control.json"
@@ -80,7 +80,7 @@ def read_control(state_dir: Path) -> ControlInfo | None:
 
 def supervisor_alive(info: ControlInfo | None) -> bool:
     """Whether the supervisor named in control.json still runs."""
-    return info is not None and start_time(info.pid) is not None and info.pid != os.getpid()
+    return info is not None and is_alive(info.pid) and info.pid != os.getpid()
 
 
 class PidRegistry:

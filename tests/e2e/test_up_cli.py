@@ -1,0 +1,147 @@
+"""homeport up as a user runs it: foreground with Ctrl-C, --detach and the commands that follow,
+and a supervisor killed with SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.support.orchestrator import (
+    HOMEPORT,
+    homeport,
+    kill_leftovers,
+    processes_of,
+    wait_until,
+    write_platform,
+)
+
+PLATFORM = """
+db: {run: python svc.py, health: /healthz, env: {DELAY: "0.2"}}
+api: {run: python svc.py, health: /healthz, wait_for: [db]}
+stubborn:
+  run: python svc.py
+  env: {MODE: sleep, IGNORE_TERM: "1"}
+  stop_grace: 1s
+  wait_for: [api]
+"""
+
+
+@pytest.fixture
+def platform_dir(tmp_path: Path) -> Iterator[Path]:
+    """A platform of three tiny services; nothing may outlive the test."""
+    write_platform(tmp_path, PLATFORM)
+    yield tmp_path
+    if (tmp_path / ".homeport" / "control.json").exists():
+        homeport("down", "-f", str(tmp_path), timeout=30)
+    left = list(kill_leftovers(tmp_path / ".homeport"))
+    assert left == [], f"processes left behind: {left}"
+
+
+def test_foreground_up_says_all_healthy_and_ctrl_c_leaves_no_process(platform_dir: Path) -> None:
+    state_dir = platform_dir / ".homeport"
+    process = subprocess.Popen(
+        [*HOMEPORT, "up", "-f", str(platform_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            seen.append(line)
+            if "resources healthy in" in line or not line:
+                break
+        assert any(line.startswith("all 3 resources healthy in ") for line in seen), seen
+        assert len(processes_of(state_dir)) == 3
+        began = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=10)
+        took = time.monotonic() - began
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0, rest
+    assert took < 5.0, f"Ctrl-C took {took:.2f}s"
+    assert "stopped 3 resources" in rest
+    assert processes_of(state_dir) == []
+    assert not (state_dir / "pids.json").exists()
+
+
+def test_detach_then_status_logs_restart_stop_start_and_down(platform_dir: Path) -> None:
+    file = str(platform_dir)
+    started = homeport("up", "-f", file, "--detach")
+    assert started.returncode == 0, started.stderr
+    assert "all 3 resources healthy in" in started.stdout
+
+    status = homeport("status", "-f", file, "--json")
+    rows = {row["name"]: row for row in json.loads(status.stdout)}
+    assert {n: (r["state"], r["health"]) for n, r in rows.items()} == {
+        "db": ("running", "healthy"),
+        "api": ("running", "healthy"),
+        "stubborn": ("running", "healthy"),
+    }
+    db_port = rows["db"]["port"]
+    logs = homeport("logs", "db", "--file", file)
+    assert f"booting db on {db_port}" in logs.stdout and "listening" in logs.stdout
+
+    restarted = homeport("restart", "db", "-f", file)
+    assert restarted.returncode == 0, restarted.stderr
+    assert restarted.stdout.startswith("db: running, health healthy")
+    after = {r["name"]: r for r in json.loads(homeport("status", "-f", file, "--json").stdout)}
+    assert after["db"]["restarts"] == 1 and after["db"]["pid"] != rows["db"]["pid"]
+    assert after["api"]["pid"] != rows["api"]["pid"]  # re-gated: started again after db
+
+    stopped = homeport("stop", "api", "-f", file)
+    assert stopped.stdout.startswith("api: stopped"), stopped.stdout + stopped.stderr
+    table = homeport("status", "-f", file).stdout
+    assert "waiting on api" in table  # stubborn waits for api again
+    assert homeport("start", "api", "-f", file).stdout.startswith("api: running")
+
+    timing = homeport("status", "--timing", "-f", file)
+    assert "the critical chain" in timing.stdout
+    assert "└─api @" in timing.stdout and "db @" in timing.stdout
+
+    down = homeport("down", "-f", file)
+    assert down.returncode == 0 and "stopped 3 resources" in down.stdout
+    assert processes_of(platform_dir / ".homeport") == []
+    gone = homeport("status", "-f", file)
+    assert gone.returncode == 1
+    assert "homeport up is not running for this platform" in gone.stderr
+
+
+def test_sigkill_of_the_supervisor_leaves_no_orphans(platform_dir: Path) -> None:
+    file, state_dir = str(platform_dir), platform_dir / ".homeport"
+    assert homeport("up", "-f", file, "--detach").returncode == 0
+    control = json.loads((state_dir / "control.json").read_text())
+    stubborn = json.loads(homeport("status", "-f", file, "--json").stdout)[2]["pid"]
+    os.kill(control["pid"], signal.SIGKILL)
+    # The kernel TERMs every child when its supervisor dies; only the one that ignores TERM stays.
+    wait_until(lambda: processes_of(state_dir) == [stubborn], 10, "children to stop")
+
+    again = homeport("up", "-f", file, "--detach")
+    assert again.returncode == 0, again.stderr
+    assert (
+        "found 1 left running by a supervisor that died, and stopped them: "
+        f"stubborn (pid {stubborn})"
+    ) in again.stderr
+    assert stubborn not in processes_of(state_dir)
+
+
+def test_up_refuses_a_cycle_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "homeport.yaml").write_text(
+        "name: demo\nservices:\n  a: {run: x, wait_for: b}\n  b: {run: y, wait_for: a}\n"
+    )
+    done = homeport("up", "-f", str(tmp_path))
+    assert done.returncode == 1
+    assert "dependency cycle: a -> b -> a" in done.stderr
+    assert "Traceback" not in done.stderr
