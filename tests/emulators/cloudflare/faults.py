@@ -6,6 +6,7 @@ matching requests through, then fires on the next ``times`` matching ones (``Non
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -158,7 +159,7 @@ class RateLimiter:
             now = self.now()
             blocked = self._blocked_until.get(token, 0.0)
             if now < blocked:
-                raise rate_limited(int(blocked - now) + 1, self.limit, self.window)
+                raise rate_limited(math.ceil(blocked - now), self.limit, self.window)
             hits = [t for t in self._hits.get(token, []) if t > now - self.window]
             if len(hits) >= self.limit:
                 self._blocked_until[token] = now + self.window
@@ -166,7 +167,7 @@ class RateLimiter:
                 raise rate_limited(int(self.window), self.limit, self.window)
             hits.append(now)
             self._hits[token] = hits
-            reset = int(hits[0] + self.window - now) + 1
+            reset = math.ceil(hits[0] + self.window - now)
             return self.limit - len(hits), reset
 
     def headers(self, remaining: int, reset: int) -> dict[str, str]:

@@ -57,6 +57,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import cloudflare
 import pytest
 
 from tests.emulators.cloudflare.api import JsonDict
@@ -181,6 +182,12 @@ class Emulator:
         if zone is None:
             raise KeyError(f"the emulator has no zone {name}")
         return str(zone["id"])
+
+    def client(self, token: str | None = None) -> cloudflare.Cloudflare:
+        """The official SDK pointed at the emulator, with ``max_retries=0`` as homeport uses it."""
+        return cloudflare.Cloudflare(
+            api_token=token or self.token, base_url=self.base_url, max_retries=0
+        )
 
     def env(self) -> dict[str, str]:
         """``CLOUDFLARE_BASE_URL`` and ``CLOUDFLARE_API_TOKEN`` for a subprocess."""

@@ -95,6 +95,31 @@ def _operations(body: JsonDict, key: str) -> list[JsonDict]:
     return operations
 
 
+class _Working:
+    """The zone's records during a batch, indexed by name so each check is O(records at a name)."""
+
+    def __init__(self, records: dict[str, JsonDict]) -> None:
+        self.records = dict(records)
+        self.by_name: dict[str, dict[str, JsonDict]] = {}
+        for record in records.values():
+            self.by_name.setdefault(record["name"], {})[record["id"]] = record
+
+    def remove(self, record_id: str) -> JsonDict:
+        record = self.records.pop(record_id, None)
+        if record is None:
+            raise ApiError(404, 81044, "Record does not exist.")
+        del self.by_name[record["name"]][record_id]
+        return record
+
+    def place(self, record: JsonDict) -> JsonDict:
+        check_conflicts(record, list(self.by_name.get(record["name"], {}).values()))
+        if record["id"] in self.records:
+            self.remove(record["id"])
+        self.records[record["id"]] = record
+        self.by_name.setdefault(record["name"], {})[record["id"]] = record
+        return record
+
+
 def batch(call: Call) -> JsonDict:
     """Deletes, then patches, then puts, then posts, against a copy; committed only if all pass."""
     body = call.json_object()
@@ -106,31 +131,18 @@ def batch(call: Call) -> JsonDict:
             400, 81002, f"Batch contains {size} records, exceeding the limit of {limit}."
         )
     zone = call.zone
-    working: dict[str, JsonDict] = dict(zone["records"])
+    working = _Working(zone["records"])
     result: dict[str, list[JsonDict]] = {key: [] for key in ops}
-    touched: list[JsonDict] = []
     for op in ops["deletes"]:
-        record = working.pop(str(op.get("id")), None)
-        if record is None:
-            raise ApiError(404, 81044, "Record does not exist.")
-        result["deletes"].append(record)
-        touched.append(record)
+        result["deletes"].append(working.remove(str(op.get("id"))))
     for key, merge in (("patches", True), ("puts", False)):
         for op in ops[key]:
-            previous = working.get(str(op.get("id")))
+            previous = working.records.get(str(op.get("id")))
             if previous is None:
                 raise ApiError(404, 81044, "Record does not exist.")
-            record = build_record(op, zone, previous, merge=merge)
-            check_conflicts(record, list(working.values()))
-            working[record["id"]] = record
-            result[key].append(record)
-            touched.append(record)
+            result[key].append(working.place(build_record(op, zone, previous, merge=merge)))
     for op in ops["posts"]:
-        record = build_record(op, zone)
-        check_conflicts(record, list(working.values()))
-        working[record["id"]] = record
-        result["posts"].append(record)
-        touched.append(record)
-    _refuse_injected(call, touched)
-    zone["records"] = working
+        result["posts"].append(working.place(build_record(op, zone)))
+    _refuse_injected(call, [record for records in result.values() for record in records])
+    zone["records"] = working.records
     return success(result)
