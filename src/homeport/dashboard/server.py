@@ -12,6 +12,7 @@ import asyncio
 import os
 import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -253,24 +254,34 @@ class Dashboard:
 
 
 async def open_dashboard(
-    state_dir: Path, link: ControlLink, host: str, port: int, token: str
+    state_dir: Path,
+    link: ControlLink,
+    host: str,
+    port: int,
+    token: str,
+    *,
+    listener: socket.socket | None = None,
 ) -> tuple[web.AppRunner, TelemetryStore, str]:
-    """Build and bind the dashboard on the running loop; returns its runner, store and URL."""
+    """Build and bind the dashboard on the running loop (on ``listener`` when given, already
+    bound); returns its runner, store and base URL."""
     store = TelemetryStore(state_dir / TELEMETRY_DB)
     runner = web.AppRunner(
         DashboardApp(store, link, token).app, access_log=None, shutdown_timeout=1.0
     )
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        if listener is None:
+            await web.TCPSite(runner, host, port).start()
+        else:
+            await web.SockSite(runner, listener).start()
     except OSError as exc:
         await runner.cleanup()
         store.close()
         raise DashboardError(
             f"the dashboard cannot listen on {host}:{port} ({exc.strerror}); choose another port"
         ) from exc
-    bound = runner.addresses[0][1]
-    base_url = f"http://{host}:{bound}"
+    bound_host, bound_port = runner.addresses[0][:2]
+    base_url = f"http://{bound_host}:{bound_port}"
     write_json(
         state_dir / DASHBOARD_FILE,
         {"url": f"{base_url}/?t={token}", "base_url": base_url, "pid": os.getpid()},
@@ -282,9 +293,11 @@ async def open_dashboard(
 def start_dashboard(
     state_dir: Path,
     control: ControlClient | None = None,
+    *,
     host: str = "127.0.0.1",
     port: int = 0,
     token: str | None = None,
+    listener: socket.socket | None = None,
 ) -> Dashboard:
     """Serve the dashboard on a thread of its own (with its own event loop); return once it
     listens. Safe to call from inside a running event loop."""
@@ -296,9 +309,8 @@ def start_dashboard(
     def run() -> None:
         asyncio.set_event_loop(loop)
         try:
-            opened.set_result(
-                loop.run_until_complete(open_dashboard(state_dir, link, host, port, token))
-            )
+            opening = open_dashboard(state_dir, link, host, port, token, listener=listener)
+            opened.set_result(loop.run_until_complete(opening))
         except BaseException as exc:  # handed to the caller, who raises it
             opened.set_exception(exc)
             loop.close()
