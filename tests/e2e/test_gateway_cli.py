@@ -1,0 +1,63 @@
+"""`homeport gateway` as a user runs it: render nginx (accepted by nginx -t), clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.binaries import require_binary
+from tests.support.gateway import REPO, write_platform
+
+HOMEPORT = [sys.executable, "-m", "homeport", "gateway"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HOMEPORT, *args], capture_output=True, text=True, cwd=REPO, check=False, env=env
+    )
+
+
+def test_render_nginx_writes_a_config_nginx_accepts(tmp_path: Path) -> None:
+    nginx = require_binary("nginx")
+    platform = write_platform(tmp_path)
+    endpoints = {
+        name: {"host": "127.0.0.1", "port": 9000 + i, "url": f"http://127.0.0.1:{9000 + i}"}
+        for i, name in enumerate(["jobs", "companies", "admin", "monolith", "landing"])
+    }
+
+    env = {**os.environ, "HOMEPORT_ENDPOINTS": json.dumps(endpoints)}
+    out = tmp_path / "nginx" / "nginx.conf"
+    out.parent.mkdir()
+    done = run(
+        "render", "nginx", "-f", str(platform), "-o", str(out), "--listen", "127.0.0.1:1", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out}" in done.stderr
+    assert "map $http_x_mode" in out.read_text()
+    checked = subprocess.run(
+        [nginx, "-t", "-p", str(out.parent), "-c", str(out), "-g", f"pid {out.parent}/nginx.pid;"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_serve_names_a_service_it_cannot_reach(tmp_path: Path) -> None:
+    platform = write_platform(tmp_path)
+    done = run("serve", "-f", str(platform), "--port", "0")
+    assert done.returncode == 1
+    assert "route target 'jobs' has no address" in done.stderr
+    assert "--upstream NAME=URL" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_without_a_gateway_section(tmp_path: Path) -> None:
+    platform = tmp_path / "homeport.yaml"
+    platform.write_text("name: bare\n")
+    done = run("serve", "-f", str(platform))
+    assert done.returncode == 1
+    assert "has no 'gateway:' section" in done.stderr
