@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from tests.emulators.cloudflare.api import ApiError
 from tests.emulators.cloudflare.defaults import default_state
 from tests.emulators.cloudflare.server import CloudflareEmulator
 from tests.emulators.cloudflare.state import PLANS, EmulatorState
@@ -51,8 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         data = default_state(args.plan)
     try:
         state = EmulatorState(data, default_plan=args.plan)
-    except (KeyError, ValueError, TypeError) as error:
-        print(f"error: {args.state}: not a valid state file ({error})", file=sys.stderr)
+    except ApiError as error:
+        print(f"error: {args.state}: a record is refused ({error.describe()})", file=sys.stderr)
+        return 1
+    except (KeyError, ValueError, TypeError, AttributeError) as error:
+        print(f"error: {args.state}: not a valid state file ({error!r})", file=sys.stderr)
         return 1
     server = CloudflareEmulator(state, args.host, args.port, args.rate_limit, args.rate_window)
     stop = threading.Event()

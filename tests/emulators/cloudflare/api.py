@@ -18,6 +18,10 @@ class ApiError(Exception):
     chain: list[JsonDict] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
 
+    def describe(self) -> str:
+        """One line: the message and the reasons chained under it."""
+        return ": ".join([self.message, *(str(link["message"]) for link in self.chain)])
+
     def body(self) -> JsonDict:
         """The failure envelope exactly as Cloudflare shapes it."""
         error: JsonDict = {"code": self.code, "message": self.message}
