@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Group, RenderableType
@@ -26,16 +26,9 @@ from homeport.cli.common import (
     print_json,
     reports_errors,
 )
-from homeport.seed import (
-    HealthServer,
-    SeedOptions,
-    SeedRun,
-    StatusBoard,
-    TargetStatus,
-    load_endpoints,
-    parse_address,
-    plan_seeds,
-)
+
+if TYPE_CHECKING:
+    from homeport.seed import SeedRun, StatusBoard, TargetStatus
 
 STATE_STYLES = {
     "pending": "dim",
@@ -84,6 +77,16 @@ def seed(
     quiet: QuietOption = False,
 ) -> None:
     """Restore every seed of the platform file into its database, every target at once."""
+    # Imported here: the database drivers cost every other command's start-up otherwise.
+    from homeport.seed import (  # noqa: PLC0415
+        HealthServer,
+        SeedOptions,
+        SeedRun,
+        load_endpoints,
+        parse_address,
+        plan_seeds,
+    )
+
     loaded = load(file)
     endpoints = load_endpoints(loaded.state_dir, os.environ, target or [])
     planned = plan_seeds(loaded, endpoints, service)

@@ -40,6 +40,7 @@ MAINTENANCE_DB = "postgres"
 _NOT_ITEMS = ("ENCODING", "STDSTRINGS", "SEARCHPATH", "DATABASE")
 _PROGRESS = re.compile(r"^pg_restore: (processing item \d+ (\S+)|finished item )")
 _CLONE_ATTEMPTS = 5
+FILE_COPY_FROM_BYTES = 64 << 20
 
 
 def template_name(database: str) -> str:
@@ -164,8 +165,7 @@ class PostgresSeeder:
     def _clone(self, source: str, target: str) -> None:
         """Make ``target`` a copy of ``source``; other sessions on either are ended first."""
         with self._connect(MAINTENANCE_DB, autocommit=True) as conn:
-            strategy = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
-            create = sql.SQL("CREATE DATABASE {} TEMPLATE {}" + strategy)
+            create = sql.SQL("CREATE DATABASE {} TEMPLATE {}" + self._strategy(conn, source))
             drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(target))
             conn.execute(drop)
             for attempt in range(_CLONE_ATTEMPTS):
@@ -177,6 +177,14 @@ class PostgresSeeder:
                     if attempt == _CLONE_ATTEMPTS - 1:
                         raise SeedError(f"cannot copy {source} to {target}: {exc}") from exc
                     time.sleep(0.2)
+
+    def _strategy(self, conn: psycopg.Connection[tuple[object, ...]], source: str) -> str:
+        """FILE_COPY for big databases (a checkpoint, then a file copy); WAL_LOG for small ones."""
+        if conn.info.server_version < 150000:
+            return ""  # before 15 every copy is a file copy
+        size = conn.execute("SELECT pg_database_size(%s)", (source,)).fetchone()
+        big = size is not None and int(str(size[0])) >= FILE_COPY_FROM_BYTES
+        return " STRATEGY FILE_COPY" if big else " STRATEGY WAL_LOG"
 
     def _terminate(self, conn: psycopg.Connection[tuple[object, ...]], database: str) -> None:
         conn.execute(
