@@ -117,11 +117,18 @@ class Hub:
                 engine = engine or asyncio.create_task(detect_engine(self.engine_choice))
                 launcher.engine_ready = engine
             runtime.prepared = asyncio.create_task(launcher.prepare(self.fresh))
-            runtime.prepared.add_done_callback(_retrieve)
+            runtime.prepared.add_done_callback(self._prepared(runtime.spec.name))
         if engine is not None:
             engine.add_done_callback(_retrieve)
         for runtime in self.runtimes.values():
             self._tasks.append(asyncio.create_task(runtime.lifecycle(), name=runtime.spec.name))
+
+    def _prepared(self, name: str) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and task.exception() is None:
+                self.record(name, "prepared")
+
+        return done
 
     async def wait_until_up(self) -> float:
         """Seconds until every resource is healthy (or completed); raise ResourceFailed."""

@@ -1,0 +1,91 @@
+"""PostgreSQL and Redis as built-in kinds: unprivileged, ready only when they answer, data kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from tests.support.binaries import POSTGRES_BIN_DIRS, require_binary
+from tests.support.orchestrator import kill_leftovers, run_session, write_platform
+
+from homeport.orchestrator.session import Session, UpOptions
+from homeport.orchestrator.supervisor import Hub
+
+PLATFORM = """
+postgres: {kind: postgres, databases: [app, audit]}
+cache: {kind: redis}
+client:
+  run: python svc.py
+  health: /healthz
+  wait_for: [postgres, cache]
+  env: {DATABASE_URL: "{postgres.url}/app", REDIS_URL: "{cache.url}", DUMP_ENV: env.json}
+"""
+
+
+@pytest.fixture
+def platform_dir() -> Iterator[Path]:
+    """Outside pytest's 0700 temp root: PostgreSQL runs as 'postgres' and must reach its data."""
+    require_binary("initdb", *POSTGRES_BIN_DIRS)
+    require_binary("redis-server")
+    directory = Path(tempfile.mkdtemp(prefix="homeport-up-"))
+    directory.chmod(0o755)
+    yield directory
+    left = list(kill_leftovers(directory / ".homeport"))
+    shutil.rmtree(directory, ignore_errors=True)
+    assert left == [], f"processes left behind: {left}"
+
+
+def _uid(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no Uid for {pid}")
+
+
+def test_postgres_and_redis_answer_when_healthy_and_keep_data_unless_fresh(
+    platform_dir: Path,
+) -> None:
+    loaded = write_platform(platform_dir, PLATFORM)
+
+    async def first(hub: Hub, session: Session) -> None:
+        await session.wait_until_up()
+        env = json.loads((platform_dir / "env.json").read_text())
+        port = hub.runtimes["postgres"].spec.endpoint.port
+        assert env["DATABASE_URL"] == f"postgresql://postgres@127.0.0.1:{port}/app"
+        # Healthy means it answers a query over TCP, and the databases of the file exist.
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute("create table kept (v text)")
+            conn.execute("insert into kept values ('still here')")
+            names = {r[0] for r in conn.execute("select datname from pg_database").fetchall()}
+        assert {"app", "audit"} <= names
+        redis.Redis.from_url(env["REDIS_URL"]).set("kept", "yes")
+        if os.geteuid() == 0:
+            assert _uid(hub.runtimes["postgres"].status.pid or 0) != 0
+
+    run_session(loaded, first)
+
+    async def again(hub: Hub, session: Session) -> tuple[str, bytes | None]:
+        await session.wait_until_up()
+        env = json.loads((platform_dir / "env.json").read_text())
+        with psycopg.connect(env["DATABASE_URL"]) as conn:
+            row = conn.execute("select v from kept").fetchone()
+        value = redis.Redis.from_url(env["REDIS_URL"]).get("kept")
+        return (row[0] if row else ""), value  # type: ignore[return-value]
+
+    assert run_session(loaded, again) == ("still here", b"yes")
+
+    async def fresh(hub: Hub, session: Session) -> bool:
+        await session.wait_until_up()
+        env = json.loads((platform_dir / "env.json").read_text())
+        with psycopg.connect(env["DATABASE_URL"]) as conn:
+            found = conn.execute("select to_regclass('kept')").fetchone()
+        return found is not None and found[0] is not None
+
+    assert run_session(loaded, fresh, UpOptions(fresh=True)) is False
