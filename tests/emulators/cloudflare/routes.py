@@ -34,6 +34,8 @@ def _route(method: str, pattern: str, handler: Handler, permission: str) -> Rout
 ROUTES: tuple[Route, ...] = (
     _route("GET", "/zones", zones.list_zones, "zone:read"),
     _route("GET", ZONE, zones.get_zone, "zone:read"),
+    # Not in the contract: octoDNS's Cloudflare provider reads page rules with every zone.
+    _route("GET", ZONE + "/pagerules", zones.list_page_rules, "zone:read"),
     _route("GET", ZONE + "/dns_records", dns.list_records, "dns:read"),
     _route("POST", ZONE + "/dns_records", dns.create_record, "dns:write"),
     _route("POST", ZONE + "/dns_records/batch", dns.batch, "dns:write"),

@@ -65,6 +65,11 @@ def get_zone(call: Call) -> JsonDict:
     return success(zone_view(call.zone))
 
 
+def list_page_rules(call: Call) -> JsonDict:
+    """Page rules: the emulator holds none (they only matter to octoDNS's provider)."""
+    return success([])
+
+
 def list_settings(call: Call) -> JsonDict:
     """Every setting of the zone, each with ``editable`` and ``modified_on``."""
     return success(list(call.zone["settings"].values()))
