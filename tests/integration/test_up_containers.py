@@ -40,7 +40,7 @@ def test_a_container_runs_like_an_executable(dockerd: Dockerd, platform_dir: Pat
     loaded = write_platform(
         platform_dir,
         f"""
-        api: {{run: python svc.py, health: /healthz, env: {{DELAY: "0.5"}}}}
+        api: {{run: python svc.py, health: /healthz, env: {{DELAY: "2"}}}}
         box:
           kind: container
           image: {dockerd.image}
