@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from homeport.cli.common import (
@@ -13,13 +15,21 @@ from homeport.cli.common import (
     print_json,
     reports_errors,
 )
-from homeport.doctor import diagnose
+from homeport.doctor import Finding, diagnose
+from homeport.errors import ConfigError
+from homeport.model import LoadedPlatform
 
 
 @reports_errors
 def check(file: FileOption = None, as_json: JsonOption = False) -> None:
     """Validate the platform file and find the known foot-guns before they bite."""
-    loaded = load(file)
+    try:
+        loaded = load(file)
+    except ConfigError as exc:
+        if not as_json:
+            raise
+        print_json(_invalid_file_report(exc))
+        raise typer.Exit(1) from None
     findings = diagnose(loaded)
     errors = [f for f in findings if f.severity == "error"]
     if as_json:
@@ -35,13 +45,37 @@ def check(file: FileOption = None, as_json: JsonOption = False) -> None:
             style = "red" if item.severity == "error" else "yellow"
             target = err_console if item.severity == "error" else console
             target.print(str(item), style=style, markup=False, soft_wrap=True)
-        platform = loaded.platform
-        warnings = len(findings) - len(errors)
-        summary = (
-            f"{loaded.path}: {len(platform.services)} services, {len(platform.hosts)} hosts, "
-            f"{sum(len(z.records) for z in platform.edge.zones.values()) if platform.edge else 0} "
-            f"DNS records; {len(errors)} errors, {warnings} warnings"
-        )
+        summary = _summary(loaded, findings)
         (err_console if errors else console).print(summary, markup=False, soft_wrap=True)
     if errors:
         raise typer.Exit(1)
+
+
+def _summary(loaded: LoadedPlatform, findings: list[Finding]) -> str:
+    platform = loaded.platform
+    errors = sum(1 for f in findings if f.severity == "error")
+    records = sum(len(z.records) for z in platform.edge.zones.values()) if platform.edge else 0
+    return (
+        f"{loaded.path}: {len(platform.services)} services, {len(platform.hosts)} hosts, "
+        f"{records} DNS records; {errors} errors, {len(findings) - errors} warnings"
+    )
+
+
+def _invalid_file_report(error: ConfigError) -> dict[str, Any]:
+    """A file that does not load, in the shape of the findings report (id ``config``)."""
+    return {
+        "file": error.problems[0].file if error.problems else None,
+        "ok": False,
+        "findings": [
+            {
+                "file": p.file,
+                "line": p.line,
+                "column": p.column,
+                "severity": "error",
+                "id": "config",
+                "message": p.message,
+                "fix": "",
+            }
+            for p in error.problems
+        ],
+    }

@@ -124,12 +124,7 @@ def load_text(
     try:
         root = yaml.compose(text, Loader=yaml.CSafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or "invalid YAML"
-        raise ConfigError(
-            [Problem(filename, line, column, f"YAML syntax error: {what}; fix the YAML syntax")]
-        ) from exc
+        raise ConfigError([_syntax_problem(filename, exc)]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(filename, 1, 1, f"YAML error: {exc}")]) from exc
     if root is None:
@@ -153,6 +148,27 @@ def load_text(
     if not isinstance(data, dict):
         raise ConfigError(walker.problems)
     return LoadedFile(path or Path(filename), data, walker.source, walker.problems)
+
+
+def _syntax_problem(filename: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """A YAML syntax error where the user can fix it, naming the construct it broke."""
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or "invalid YAML"
+    context = (exc.context or "").removeprefix("while scanning ").removeprefix("while parsing ")
+    start = exc.context_mark
+    if start is not None and context and "end of stream" in what:
+        # An unclosed quote or bracket: the end of the file is no help, its start is.
+        return Problem(
+            filename,
+            start.line + 1,
+            start.column + 1,
+            f"YAML syntax error: {context} starts here and is never closed; close it",
+        )
+    parsing = (exc.context or "").startswith("while parsing ")
+    if parsing and start is not None and mark is not None and start.line != mark.line:
+        what += f" in the {context.removeprefix('a ')} at line {start.line + 1}"
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Problem(filename, line, column, f"YAML syntax error: {what}; fix the YAML syntax")
 
 
 class _Walker:
@@ -179,8 +195,14 @@ class _Walker:
         for key_node, value_node in self._merged_pairs(node):
             key = _SCALAR_CONSTRUCTOR.construct_object(key_node)
             if isinstance(key, (list, dict)) or key is None:
+                mark = self._mark(key_node)
                 self.problems.append(
-                    self.source.problem(path, "a mapping key must be a plain name; use a string")
+                    Problem(
+                        self.source.file,
+                        mark.line,
+                        mark.column,
+                        "a mapping key must be a plain name; use a string",
+                    )
                 )
                 continue
             key = str(key) if not isinstance(key, (str, int)) or isinstance(key, bool) else key
@@ -214,8 +236,13 @@ class _Walker:
                         merged.extend(self._merged_pairs(source))
             else:
                 own.append((key_node, value_node))
-        own_keys = {k.value for k, _ in own}
-        return [(k, v) for k, v in merged if k.value not in own_keys] + own
+        # Only scalar keys can be overridden; a list or mapping key is reported by _mapping.
+        own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        return [
+            (k, v)
+            for k, v in merged
+            if not (isinstance(k, yaml.ScalarNode) and k.value in own_keys)
+        ] + own
 
     def _scalar(self, node: yaml.Node, path: PathKey) -> Any:
         value = _SCALAR_CONSTRUCTOR.construct_object(node)

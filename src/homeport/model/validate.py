@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -19,19 +20,90 @@ def validate(data: dict[str, Any], source: SourceMap) -> tuple[Platform | None, 
     try:
         return Platform.model_validate(data), []
     except ValidationError as exc:
-        problems = {_to_problem(error, data, source) for error in exc.errors()}
+        # One mistake against a union (str | int | ...) yields one error per member, all at the
+        # same place in the data: group them so the user reads one line per mistake.
+        groups = _group_errors(exc.errors(), data)
+        problems = {
+            _to_problem(errors[0], data, source)
+            if len(errors) == 1
+            else _union_problem(place, errors, data, source)
+            for place, errors in groups.items()
+        }
         return None, sorted(problems)
 
 
+Place = tuple[PathKey, bool]
+
+
+def _group_errors(
+    errors: list[ErrorDetails], data: dict[str, Any]
+) -> dict[Place, list[ErrorDetails]]:
+    """Errors grouped by the place in the data they are about, one group per user mistake.
+
+    Dropped: the errors of union members that did not get as deep as another member did
+    (``run: [a, [b]]`` is about ``run[1]``, not about ``run`` not being a string), and the
+    missing key that an unknown key is a typo of (``nam:`` is reported once, as unknown).
+    """
+    groups: dict[Place, list[ErrorDetails]] = {}
+    for error in errors:
+        groups.setdefault(_error_place(error, data), []).append(error)
+    ancestors = {path[:end] for path, _ in groups for end in range(len(path))}
+    typos = {
+        (*path[:-1], hint)
+        for (path, _), found in groups.items()
+        if found[0]["type"] == "extra_forbidden"
+        for hint in [_suggestion(path, data)]
+        if hint
+    }
+    return {
+        place: found
+        for place, found in groups.items()
+        if not (place[0] in ancestors and all(len(e["loc"]) > len(place[0]) for e in found))
+        and not (found[0]["type"] == "missing" and place[0] in typos)
+    }
+
+
+def _suggestion(path: PathKey, data: dict[str, Any]) -> str | None:
+    """The known key closest to the unknown key at ``path``, if one is close."""
+    hint = difflib.get_close_matches(str(path[-1]), _known_keys(path[:-1], data), n=1, cutoff=0.6)
+    return hint[0] if hint else None
+
+
+def _error_place(error: ErrorDetails, data: dict[str, Any]) -> tuple[PathKey, bool]:
+    """The data path an error is about, and whether it is about a mapping key."""
+    if error["type"] in ("missing", "extra_forbidden"):
+        return (_data_path(error["loc"], data, keep_last=True), False)
+    return (_data_path(error["loc"], data), "[key]" in error["loc"])
+
+
+def _union_problem(
+    place: tuple[PathKey, bool], errors: list[ErrorDetails], data: dict[str, Any], source: SourceMap
+) -> Problem:
+    path, _ = place
+    expected: list[str] = []
+    for error in errors:
+        text = re.sub(r" or instance of \w+", "", error["msg"]).removeprefix("Value error, ")
+        for prefix in ("Input should be ", "Input is not "):
+            text = text.removeprefix(prefix)
+        text = text.removeprefix("a valid ")
+        if text not in expected:
+            expected.append(text)
+    alternatives = ", ".join(expected[:-1]) + f" or {expected[-1]}"
+    got = _shown(_value_at(data, path))
+    return source.problem(path, f"{_dotted(path)}: got {got}; expected {alternatives}")
+
+
 def _to_problem(error: ErrorDetails, data: dict[str, Any], source: SourceMap) -> Problem:
-    path = _data_path(error["loc"], source)
     kind = error["type"]
+    path, about_key = _error_place(error, data)
+    if about_key:
+        return source.problem(path, f"{_dotted(path[:-1])}: {_message(error, path[-1])}", key=True)
     if kind == "extra_forbidden":
         key = path[-1]
         known = _known_keys(path[:-1], data)
-        hint = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        hint = _suggestion(path, data)
         where = _where(path[:-1])
-        expected = f"did you mean '{hint[0]}'?" if hint else f"expected one of: {', '.join(known)}"
+        expected = f"did you mean '{hint}'?" if hint else f"expected one of: {', '.join(known)}"
         return source.problem(path, f"unknown key '{key}'{where}; {expected}", key=True)
     if kind == "missing":
         where = _where(path[:-1])
@@ -43,17 +115,25 @@ def _to_problem(error: ErrorDetails, data: dict[str, Any], source: SourceMap) ->
 
 
 def _message(error: ErrorDetails, got: Any) -> str:
-    text = error["msg"]
+    text = re.sub(r" or instance of \w+", "", error["msg"])
+    text = text.replace("a valid dictionary", "a mapping (key: value)")
     if text.startswith("Value error, "):
         return text.removeprefix("Value error, ")
-    shown = repr(got) if not isinstance(got, (dict, list)) else f"a {type(got).__name__}"
-    if got is None:
-        shown = "nothing"
+    shown = _shown(got)
     if error["type"] == "string_pattern_mismatch":
         return f"{shown} is not a valid name; expected lowercase letters, digits, '-' or '_'"
     if text.startswith("Input should be "):
         return f"got {shown}; expected {text.removeprefix('Input should be ')}"
     return f"got {shown}; {text[0].lower()}{text[1:]}"
+
+
+def _shown(got: Any) -> str:
+    """A value as a message shows it: repr for scalars, its kind for containers."""
+    if got is None:
+        return "nothing"
+    if isinstance(got, dict):
+        return "a mapping"
+    return "a list" if isinstance(got, list) else repr(got)
 
 
 def _where(path: PathKey) -> str:
@@ -65,13 +145,21 @@ def _dotted(path: PathKey) -> str:
     return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
 
 
-def _data_path(loc: tuple[int | str, ...], source: SourceMap) -> PathKey:
-    """Map pydantic's error location onto a data path, dropping union and validator tags."""
+def _data_path(loc: tuple[int | str, ...], data: Any, *, keep_last: bool = False) -> PathKey:
+    """Map pydantic's error location onto the path of loaded data it is about.
+
+    Union and validator tags (``str``, ``function-after[...]``, ``[key]``) and fields that a
+    shorthand created (``restart: always`` -> ``restart.policy``) are not in the data: the path
+    stops at the deepest value the user wrote. ``keep_last`` keeps a final missing key.
+    """
     path: PathKey = ()
     for index, part in enumerate(loc):
-        candidate = (*path, part)
-        if candidate in source.values or candidate in source.keys or index == len(loc) - 1:
-            path = candidate
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_list or (isinstance(data, dict) and part in data):
+            data = data[part]
+        elif not (keep_last and index == len(loc) - 1):
+            continue
+        path = (*path, part)
     return path
 
 
