@@ -25,11 +25,13 @@ from homeport.errors import HomeportError
 from homeport.model import LoadedPlatform
 from homeport.model.types import parse_duration, parse_percent
 from homeport.registry.apply import Outcome, apply_plan
+from homeport.registry.cache import ManifestCache, default_cache_path
 from homeport.registry.client import Credentials, RegistryClient
 from homeport.registry.control import CommandControl
 from homeport.registry.disk import disk_usage, post_webhook
 from homeport.registry.errors import RegistryError
 from homeport.registry.gc import GcReport, collect_garbage
+from homeport.registry.images import Inventory
 from homeport.registry.mirror import daemon_json
 from homeport.registry.retention import RetentionPlan, RetentionPolicy, parse_in_use, plan_retention
 from homeport.registry.scan import read_inventory
@@ -66,6 +68,13 @@ MovingOption = Annotated[
 ]
 InUseOption = Annotated[
     Path | None, typer.Option(help="A file of digests in use (one per line); they are kept.")
+]
+CacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--cache/--no-cache",
+        help="Keep manifests by digest in ~/.cache/homeport/registry (they never change).",
+    ),
 ]
 RepoOption = Annotated[
     list[str] | None, typer.Option("--repository", help="Only this repository (repeatable).")
@@ -134,6 +143,16 @@ def _client(url: str, insecure: bool, ca_cert: Path | None) -> RegistryClient:
     )
 
 
+def _read(client: RegistryClient, repositories: list[str] | None, use_cache: bool) -> Inventory:
+    cache = ManifestCache(default_cache_path(client.url) if use_cache else None)
+    inventory = read_inventory(client, repositories, cache=cache)
+    try:
+        cache.save()
+    except OSError as exc:
+        err_console.print(f"note: could not save the manifest cache: {exc}", markup=False)
+    return inventory
+
+
 def _policy(settings: RegistrySettings, in_use: Path | None) -> RetentionPolicy:
     digests: frozenset[str] = frozenset()
     if in_use is not None:
@@ -158,6 +177,7 @@ def status(
         str | None, typer.Option(help="POST the alert as JSON to this URL (for cron).")
     ] = None,
     group: GroupOption = None,
+    use_cache: CacheOption = True,
     insecure: InsecureOption = False,
     ca_cert: CaOption = None,
     as_json: JsonOption = False,
@@ -165,7 +185,7 @@ def status(
     """Repositories, tags per environment, sizes (shared layers once), and disk usage."""
     settings = _settings(file, url, config, storage, retention=_flags(None, group, None, None))
     with _client(settings.url, insecure, ca_cert) as client:
-        inventory = read_inventory(client)
+        inventory = _read(client, None, use_cache)
     disk = disk_usage(settings.storage) if settings.storage else None
     result = summarize(settings.url, inventory, _policy(settings, None), disk)
     if alert is not None:
@@ -230,6 +250,7 @@ def plan(
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 2 when the plan deletes anything.")
     ] = False,
+    use_cache: CacheOption = True,
     insecure: InsecureOption = False,
     ca_cert: CaOption = None,
     as_json: JsonOption = False,
@@ -237,7 +258,7 @@ def plan(
     """Dry run: what retention would delete, and the bytes it would free."""
     settings = _settings(file, url, retention=_flags(keep_last, group, grace, moving))
     with _client(settings.url, insecure, ca_cert) as client:
-        inventory = read_inventory(client, repository)
+        inventory = _read(client, repository, use_cache)
     result = plan_retention(inventory, _policy(settings, in_use))
     if out is not None:
         out.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
@@ -288,6 +309,7 @@ def apply(
     moving: MovingOption = None,
     in_use: InUseOption = None,
     repository: RepoOption = None,
+    use_cache: CacheOption = True,
     insecure: InsecureOption = False,
     ca_cert: CaOption = None,
     as_json: JsonOption = False,
@@ -301,7 +323,7 @@ def apply(
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise RegistryError(f"--plan {plan_file} is not a saved plan: {exc}") from None
         else:
-            chosen = plan_retention(read_inventory(client, repository), _policy(settings, in_use))
+            chosen = plan_retention(_read(client, repository, use_cache), _policy(settings, in_use))
         if checksum and not chosen.checksum.startswith(checksum):
             raise RegistryError(
                 f"the plan's checksum is {chosen.checksum[:12]}, not {checksum}; the registry "

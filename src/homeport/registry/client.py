@@ -11,10 +11,10 @@ import base64
 import re
 import threading
 from collections import Counter
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -46,52 +46,55 @@ class Credentials:
         return f"Credentials(username={self.username!r}, password='***')"
 
 
-class RegistryAuth(httpx.Auth):
+class RegistryAuth:
     """Answers the registry's 401 challenge: Basic with credentials, or Bearer via its realm.
 
-    Bearer tokens are cached per scope, so one token serves every request to a repository.
+    Bearer tokens are cached per repository and access (pull, or push/delete), so one token
+    serves every request of a kind to a repository; requests that need no auth cost nothing.
     """
-
-    requires_response_body = True
 
     def __init__(self, credentials: Credentials | None = None, token: str | None = None) -> None:
         self.credentials = credentials
         self.static_token = token
-        self._tokens: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, bool], str] = {}
+        self._basic = False
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Send the request; on a 401, authenticate as the challenge says and send it again."""
-        scope_key = request.url.path
-        cached = self._tokens.get(_scope_of(scope_key))
+    def header(self, method: str, path: str) -> str | None:
+        """The Authorization header to send, if a previous challenge taught us one."""
         if self.static_token:
-            request.headers["Authorization"] = f"Bearer {self.static_token}"
-        elif cached:
-            request.headers["Authorization"] = f"Bearer {cached}"
-        response = yield request
-        if response.status_code != 401 or self.static_token:
-            return
-        scheme, params = _parse_challenge(response.headers.get("www-authenticate", ""))
-        if scheme == "basic" and self.credentials:
-            request.headers["Authorization"] = _basic(self.credentials)
-            yield request
-        elif scheme == "bearer" and "realm" in params:
-            token_response = yield self._token_request(params)
-            if token_response.status_code != 200:
-                return
-            body = token_response.json()
-            token = str(body.get("token") or body.get("access_token") or "")
-            with self._lock:
-                self._tokens[_scope_of(scope_key)] = token
-            request.headers["Authorization"] = f"Bearer {token}"
-            yield request
+            return f"Bearer {self.static_token}"
+        token = self._tokens.get(_token_key(method, path))
+        if token:
+            return f"Bearer {token}"
+        if self._basic and self.credentials:
+            return _basic(self.credentials)
+        return None
 
-    def _token_request(self, params: dict[str, str]) -> httpx.Request:
+    def answer(self, http: httpx.Client, method: str, path: str, response: httpx.Response) -> bool:
+        """Learn how to authenticate from a 401; True when the request is worth sending again."""
+        if self.static_token:
+            return False
+        scheme, params = _parse_challenge(response.headers.get("www-authenticate", ""))
+        if scheme == "basic" and self.credentials and not self._basic:
+            self._basic = True
+            return True
+        if scheme != "bearer" or "realm" not in params:
+            return False
         query = {k: v for k, v in params.items() if k in ("service", "scope") and v}
-        request = httpx.Request("GET", params["realm"], params=query)
-        if self.credentials:
-            request.headers["Authorization"] = _basic(self.credentials)
-        return request
+        headers = {"authorization": _basic(self.credentials)} if self.credentials else {}
+        got = http.get(params["realm"], params=query, headers=headers)
+        if got.status_code != 200:
+            return False
+        body = got.json()
+        token = str(body.get("token") or body.get("access_token") or "")
+        if not token or self._tokens.get(_token_key(method, path)) == token:
+            return False
+        self._tokens[_token_key(method, path)] = token
+        return True
+
+
+def _token_key(method: str, path: str) -> tuple[str, bool]:
+    return _scope_of(path), method not in ("GET", "HEAD")
 
 
 def _basic(credentials: Credentials) -> str:
@@ -128,9 +131,9 @@ class RegistryClient:
         self.url = url.rstrip("/")
         self.requests: Counter[str] = Counter()
         self._count_lock = threading.Lock()
+        self._auth = RegistryAuth(credentials, token)
         self._http = httpx.Client(
             base_url=self.url,
-            auth=RegistryAuth(credentials, token),
             verify=verify,
             cert=client_cert,
             timeout=timeout,
@@ -255,7 +258,13 @@ class RegistryClient:
         with self._count_lock:
             self.requests[kind] += 1
         try:
-            response = self._http.request(method, url, headers=headers)
+            response = self._send(method, url, headers)
+            if response.status_code == 401 and self._auth.answer(
+                self._http, method, _path(url), response
+            ):
+                with self._count_lock:
+                    self.requests["auth_retry"] += 1
+                response = self._send(method, url, headers)
         except httpx.TransportError as exc:
             raise RegistryUnreachable(
                 f"registry {self.url} did not answer {method} {url}: {exc}; "
@@ -264,6 +273,16 @@ class RegistryClient:
         if response.status_code in ok or (missing_ok and response.status_code == 404):
             return response
         raise _status_error(self.url, method, url, response)
+
+    def _send(self, method: str, url: str, headers: dict[str, str] | None) -> httpx.Response:
+        authorization = self._auth.header(method, _path(url))
+        if authorization:
+            headers = {**(headers or {}), "authorization": authorization}
+        return self._http.request(method, url, headers=headers)
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
 
 
 def _digest_header(response: httpx.Response, repository: str, reference: str) -> str:
