@@ -62,6 +62,7 @@ def service_env(
     if otlp_endpoint:
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint
         env["OTEL_SERVICE_NAME"] = name
+        env["OTEL_BSP_SCHEDULE_DELAY"] = "500"  # locally, spans should show within a second
     for key, value in declared.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         env[key] = resolve(text, endpoints, name)

@@ -1,0 +1,80 @@
+"""With the example platform up, one request through the gateway to the microservices becomes
+one trace: gateway → jobs service → PostgreSQL and the stream producer → the AI worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.dashboard import RunningPlatform, create_job
+from tests.support.example import poll
+
+SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
+
+
+def test_a_created_job_is_one_trace_from_the_gateway_to_the_ai_worker(
+    platform: RunningPlatform,
+) -> None:
+    trace_id, caller = create_job(platform, "Platform engineer (trace test)")
+
+    def complete() -> list[dict[str, Any]] | None:
+        spans = platform.trace(trace_id)
+        names = {s["name"] for s in spans}
+        return spans if {"POST jobs", "jobs.events process", "XACK"} <= names else None
+
+    spans = poll(complete, 20, f"the AI worker's spans of trace {trace_id}")
+    by_id = {s["span_id"]: s for s in spans}
+
+    [gateway] = [s for s in spans if s["service"] == "gateway"]
+    assert (gateway["kind"], gateway["parent_span_id"]) == (SERVER, caller)
+    assert gateway["attributes"]["homeport.upstream"] == "jobs"
+    assert gateway["attributes"]["geo.country.iso_code"] == "GB"
+
+    [jobs] = [s for s in spans if s["service"] == "jobs" and s["kind"] == SERVER]
+    assert jobs["name"] == "POST /api/jobs"
+    assert jobs["parent_span_id"] == gateway["span_id"]
+    assert jobs["attributes"]["http.response.status_code"] == 201
+
+    insert = next(s for s in spans if s["attributes"].get("db.operation") == "INSERT")
+    assert insert["attributes"]["db.system"] == "postgresql"
+    assert insert["attributes"]["db.statement"].startswith("INSERT INTO jobs")
+    assert (insert["service"], insert["kind"]) == ("jobs", CLIENT)
+    assert insert["parent_span_id"] == jobs["span_id"]
+
+    [producer] = [s for s in spans if s["kind"] == PRODUCER]
+    assert (producer["service"], producer["name"]) == ("jobs", "jobs.events publish")
+    assert producer["parent_span_id"] == jobs["span_id"]
+    [xadd] = [s for s in spans if s["name"] == "XADD"]
+    assert (xadd["attributes"]["db.system"], xadd["parent_span_id"]) == (
+        "redis",
+        producer["span_id"],
+    )
+
+    [consumer] = [s for s in spans if s["kind"] == CONSUMER]
+    assert (consumer["service"], consumer["name"]) == ("ai", "jobs.events process")
+    assert consumer["parent_span_id"] == producer["span_id"]
+    update = next(s for s in spans if s["attributes"].get("db.operation") == "UPDATE")
+    assert (update["service"], update["parent_span_id"]) == ("ai", consumer["span_id"])
+
+    # Every span hangs from the caller through the chain above: one trace, no orphans.
+    for span in spans:
+        parent = span["parent_span_id"]
+        assert parent == caller or parent in by_id, f"{span['name']} has an unknown parent"
+    assert {s["service"] for s in spans} == {"gateway", "jobs", "ai"}
+
+
+def test_homeport_traces_shows_the_same_trace_as_a_tree(platform: RunningPlatform) -> None:
+    trace_id, _ = create_job(platform, "Site reliability engineer (cli test)")
+    poll(
+        lambda: {"POST jobs", "XACK"} <= {s["name"] for s in platform.trace(trace_id)} or None,
+        20,
+        "the gateway's and the AI worker's spans",
+    )
+    shown = platform.homeport("traces", "--trace-id", trace_id)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == f"trace {trace_id}"
+    order = [
+        next(i for i, line in enumerate(lines) if marker in line)
+        for marker in ("gateway POST jobs", "jobs POST /api/jobs", "jobs.events publish", "ai ")
+    ]
+    assert order == sorted(order)
