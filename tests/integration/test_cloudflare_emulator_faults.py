@@ -125,9 +125,14 @@ def test_the_request_log_records_method_path_query_and_status(emulator: Emulator
     assert emulator.control.requests() == []
 
 
-def test_unknown_fault_kinds_are_refused(emulator: Emulator) -> None:
+def test_malformed_faults_are_refused_with_the_reason(emulator: Emulator) -> None:
     with pytest.raises(EmulatorControlError, match="fault kind must be one of"):
         emulator.control.add_fault("teapot")
+    with pytest.raises(EmulatorControlError, match="fault key after: expected int"):
+        emulator.control.add_fault("500", after="two")
+    with pytest.raises(EmulatorControlError, match="fault key path: not a regex"):
+        emulator.control.add_fault("500", path="(")
+    assert emulator.control.faults() == []
 
 
 def test_concurrent_requests_are_all_answered(emulator: Emulator) -> None:

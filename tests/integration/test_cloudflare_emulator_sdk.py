@@ -52,3 +52,12 @@ def test_the_tunnel_is_healthy_with_connections(
     )
     assert tunnel.status == "healthy"
     assert tunnel.connections and len(tunnel.connections) == 2
+
+
+def test_a_stopped_emulator_answers_nothing_even_on_a_pooled_connection() -> None:
+    emulator = start_emulator()
+    client = emulator.client()
+    assert len(list(client.zones.list())) == 2
+    emulator.stop()
+    with pytest.raises(cloudflare.APIConnectionError):
+        client.zones.list()

@@ -16,6 +16,28 @@ from dataclasses import dataclass, field
 from tests.emulators.cloudflare.api import ApiError, JsonDict
 
 FAULT_KINDS = ("429", "500", "502", "503", "5xx", "batch_fail", "dashboard_edit_tunnel")
+# key -> accepted JSON type ("int?" also accepts null)
+FAULT_KEYS = {
+    "method": "str",
+    "path": "str",
+    "after": "int",
+    "times": "int?",
+    "retry_after": "int",
+    "status": "int",
+    "record_name": "str",
+    "tunnel_id": "str",
+    "config": "object",
+}
+
+
+def _is_a(value: object, kind: str) -> bool:
+    if kind == "int?":
+        return value is None or _is_a(value, "int")
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if kind == "str":
+        return isinstance(value, str)
+    return isinstance(value, dict)
 
 
 @dataclass
@@ -42,26 +64,21 @@ class Fault:
         kind = str(data.get("kind", ""))
         if kind not in FAULT_KINDS:
             raise ApiError(400, 1004, f"fault kind must be one of {', '.join(FAULT_KINDS)}")
-        known = {
-            "kind",
-            "method",
-            "path",
-            "after",
-            "times",
-            "retry_after",
-            "status",
-            "record_name",
-            "tunnel_id",
-            "config",
-        }
-        unknown = set(data) - known
+        unknown = set(data) - set(FAULT_KEYS) - {"kind"}
         if unknown:
             raise ApiError(400, 1004, f"unknown fault keys: {', '.join(sorted(unknown))}")
+        for key, value in data.items():
+            allowed = FAULT_KEYS.get(key)
+            if allowed is not None and not _is_a(value, allowed):
+                raise ApiError(400, 1004, f"fault key {key}: expected {allowed}, got {value!r}")
         fault = cls(**{key: value for key, value in data.items() if key != "kind"}, kind=kind)
         if kind.isdigit():
             fault.status = int(kind)
         if fault.path is not None:
-            re.compile(fault.path)
+            try:
+                re.compile(fault.path)
+            except re.error as error:
+                raise ApiError(400, 1004, f"fault key path: not a regex ({error})") from None
         return fault
 
     @property

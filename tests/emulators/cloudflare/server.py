@@ -6,8 +6,10 @@ Requests below ``/client/v4`` are the emulated API; ``/__emulator__/`` is the co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +28,35 @@ HEX32 = re.compile(r"[0-9a-f]{32}")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+class _Server(ThreadingHTTPServer):
+    """A thread per connection; remembers open connections so ``stop`` can end them all
+    (a stopped emulator must not keep answering on a client's pooled connection)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
 class CloudflareEmulator:
     """The emulator: state, faults, rate limiter and request log behind one HTTP server."""
 
@@ -42,8 +73,7 @@ class CloudflareEmulator:
         self.limiter = RateLimiter(limit=rate_limit, window=rate_window)
         self.log = RequestLog()
         handler = type("BoundHandler", (EmulatorHandler,), {"emulator": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property
@@ -69,9 +99,10 @@ class CloudflareEmulator:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving, close the listening socket and every open keep-alive connection."""
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.httpd.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -202,6 +233,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     # per request on delayed ACKs.
     wbufsize = -1
     disable_nagle_algorithm = True
+    timeout = 120  # an idle keep-alive connection's thread ends after this many seconds
 
     def do_GET(self) -> None:
         """Handle GET."""
