@@ -56,6 +56,8 @@ def list_zones(call: Call) -> JsonDict:
         zones = [z for z in zones if _name_matches(z["name"], call.query["name"])]
     if "status" in call.query:
         zones = [z for z in zones if z["status"] == call.query["status"]]
+    if call.query.get("account.id", call.state.account["id"]) != call.state.account["id"]:
+        zones = []
     zones.sort(key=lambda z: str(z["name"]))
     return paginate([zone_view(z) for z in zones], call.query, 20, 5, 50)
 
