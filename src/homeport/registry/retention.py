@@ -197,11 +197,12 @@ def _keep_reasons(
             members[group.name].add(digest)
     rules = {g.name: g for g in policy.groups}
     for name, digests in members.items():
-        for rank, digest in enumerate(_newest_first(inventory, digests), start=1):
-            created = _created(inventory, digest)
-            if created is None:
+        for digest in digests:
+            if _created(inventory, digest) is None:
                 reasons[digest].append("no creation time in its config")
-            elif rank <= rules[name].keep_last:
+        dated = [d for d in digests if _created(inventory, d) is not None]
+        for rank, digest in enumerate(_newest_first(inventory, dated), start=1):
+            if rank <= rules[name].keep_last:
                 reasons[digest].append(f"#{rank} newest of {name} (keep {rules[name].keep_last})")
     for digest in set(repository.tags.values()):
         created = _created(inventory, digest)
@@ -217,10 +218,10 @@ def _keep_reasons(
     return dict(reasons)
 
 
-def _newest_first(inventory: Inventory, digests: set[str]) -> list[str]:
-    def key(digest: str) -> tuple[int, float, str]:
+def _newest_first(inventory: Inventory, digests: list[str]) -> list[str]:
+    def key(digest: str) -> tuple[float, str]:
         created = _created(inventory, digest)
-        return (0, 0.0, digest) if created is None else (1, -created.timestamp(), digest)
+        return (-created.timestamp() if created else 0.0, digest)
 
     return sorted(digests, key=key)
 
