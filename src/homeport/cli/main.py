@@ -8,6 +8,8 @@ import typer
 
 from homeport import __version__
 from homeport.cli import check, schema, traces
+from homeport.cli import edge as edge_cli
+from homeport.cli import failover as failover_cli
 from homeport.cli import gateway as gateway_cli
 from homeport.cli import registry as registry_cli
 from homeport.cli import seed as seed_cli
@@ -43,6 +45,8 @@ def main(
 app.command()(check.check)
 app.command()(schema.schema)
 app.command()(traces.traces)
+app.add_typer(edge_cli.app)
+app.command()(failover_cli.failover)
 app.add_typer(gateway_cli.app)
 app.command()(seed_cli.seed)
 app.add_typer(registry_cli.app)

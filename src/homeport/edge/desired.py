@@ -78,6 +78,19 @@ def desired_edge(edge: Edge, only_zone: str | None = None) -> DesiredEdge:
     )
 
 
+def cname_clashes(zone: DesiredZone) -> list[str]:
+    """Names where the file puts a CNAME beside other records (Cloudflare refuses them)."""
+    types: dict[str, set[str]] = {}
+    for record in zone.records:
+        types.setdefault(record.name, set()).add(record.type)
+    return [
+        f"{zone.name}: {name} has a CNAME and {', '.join(sorted(kinds - {'CNAME'}))} records; "
+        "Cloudflare refuses other records beside a CNAME: move them to another name"
+        for name, kinds in sorted(types.items())
+        if "CNAME" in kinds and len(kinds) > 1
+    ]
+
+
 def tunnel_target(tunnel_id: str) -> str:
     """Where a hostname served by the tunnel points."""
     return f"{tunnel_id}.cfargotunnel.com"

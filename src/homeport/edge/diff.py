@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from homeport.edge.desired import STANDBY_COMMENT
+from homeport.edge.desired import STANDBY_COMMENT, cname_clashes
 from homeport.edge.plan import Change, Conflict, Create, Delete, Plan, Update
 from homeport.edge.state import (
     CurrentEdge,
@@ -37,6 +37,7 @@ def plan_edge(desired: DesiredEdge, current: CurrentEdge, *, adopt: bool = False
             warnings.append(f"zone {name} is not in the Cloudflare account; add it first")
             continue
         owned[name] = sum(1 for record in have.records if record.owned)
+        warnings.extend(cname_clashes(want))
         plan_records(
             want,
             have,

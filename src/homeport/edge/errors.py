@@ -22,7 +22,11 @@ class EdgeError(HomeportError):
 
 
 class CloudflareApiError(EdgeError):
-    """Cloudflare answered a call with an error."""
+    """Cloudflare answered a call with an error; ``status`` is the HTTP status (0: no answer)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RateLimitedTooLong(CloudflareApiError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -56,7 +57,7 @@ class Update:
 
     def diff(self) -> list[FieldDiff]:
         """The fields that change, in a stable order."""
-        names = sorted(set(self.before) | set(self.after))
+        names = sorted(set(self.before) | set(self.after), key=_natural)
         return [
             FieldDiff(name, self.before.get(name), self.after.get(name))
             for name in names
@@ -77,6 +78,11 @@ class Delete:
 
 
 Change = Create | Update | Delete
+
+
+def _natural(name: str) -> list[Any]:
+    """``ingress[2]`` before ``ingress[10]``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,23 @@ def change_lines(change: Change) -> list[Text]:
             )
         return lines
     values = dict(change.after if isinstance(change, Create) else change.before)
-    return [head + Text(f"  ({_fields(values)})", style="dim")]
+    return [head + Text(f"  {describe(change.resource, values)}", style="dim")]
+
+
+def describe(resource: str, values: dict[str, Any]) -> str:
+    """The few fields that say what a created or deleted thing is."""
+    if resource == "dns":
+        parts = [str(values.get("content"))]
+        if values.get("proxied"):
+            parts.append("proxied")
+        if values.get("ttl") not in (None, 1):
+            parts.append(f"ttl={values['ttl']}")
+        if values.get("priority") is not None:
+            parts.append(f"priority={values['priority']}")
+        return " ".join(parts)
+    if resource == "waf":
+        return f"{values.get('action')} if {values.get('expression')}"
+    return _fields(values)
 
 
 def conflict_line(conflict: Conflict) -> Text:
