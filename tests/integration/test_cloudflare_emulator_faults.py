@@ -153,3 +153,15 @@ def test_concurrent_requests_are_all_answered(emulator: Emulator) -> None:
         thread.join(timeout=30)
     assert errors == []
     assert len(emulator.control.state()["zones"][0]["records"]) == 16
+
+
+def test_reset_starts_over_without_a_restart(emulator: Emulator) -> None:
+    client = emulator.client()
+    zone_id = emulator.zone_id("elkhair.tech")
+    client.dns.records.create(zone_id=zone_id, type="A", name="x", content="192.0.2.1", ttl=1)
+    emulator.control.add_fault("500", times=None)
+    emulator.control.set_rate_limit(1)
+    emulator.control.reset()
+    assert (emulator.control.faults(), emulator.control.requests()) == ([], [])
+    assert list(client.dns.records.list(zone_id=zone_id)) == []
+    assert len(list(client.zones.list())) == 2

@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from tests.emulators.cloudflare.api import ApiError, JsonDict, Reply
+from tests.emulators.cloudflare.defaults import default_state
 from tests.emulators.cloudflare.faults import Fault
 from tests.emulators.cloudflare.routes_account import dashboard_edit
 from tests.emulators.cloudflare.state import EmulatorState, connection
@@ -49,6 +50,13 @@ def _dispatch(emulator: CloudflareEmulator, method: str, route: str, body: Any) 
     if (method, route) == ("POST", "/state"):
         state.load(body)
         return 200, {"loaded": True}
+    if (method, route) == ("POST", "/reset"):
+        state.load(body or default_state(state.default_plan))
+        emulator.faults.clear()
+        emulator.log.reset()
+        emulator.limiter.reset()
+        emulator.limiter.limit, emulator.limiter.window = emulator.rate_policy
+        return 200, {"reset": True}
     if (method, route) == ("GET", "/requests"):
         return 200, emulator.log.entries()
     if (method, route) == ("POST", "/requests/reset"):

@@ -165,6 +165,12 @@ class RateLimiter:
         """The limiter's clock: monotonic time plus whatever the control API advanced it by."""
         return time.monotonic() + self.offset
 
+    def reset(self) -> None:
+        """Forget every token's hits and blocks."""
+        with self._lock:
+            self._hits.clear()
+            self._blocked_until.clear()
+
     def advance(self, seconds: float) -> None:
         """Move the limiter's clock forward, so tests need not wait out a block."""
         with self._lock:

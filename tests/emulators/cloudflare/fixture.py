@@ -137,6 +137,12 @@ class Control:
         """Replace the whole state (ids given in ``state`` are kept)."""
         self._call("POST", "/state", state)
 
+    def reset(self, state: JsonDict | None = None) -> None:
+        """Start over without restarting: ``state`` (default: the default state on the server's
+        plan), no faults, an empty request log and a fresh rate-limit budget. Handy for
+        hypothesis examples, which share one emulator."""
+        self._call("POST", "/reset", state or {})
+
     def advance_clock(self, seconds: float) -> None:
         """Move the rate limiter's clock forward (ends a 5-minute block without waiting)."""
         self._call("POST", "/clock", {"advance": seconds})

@@ -71,6 +71,7 @@ class CloudflareEmulator:
         self.state = state
         self.faults = FaultBook()
         self.limiter = RateLimiter(limit=rate_limit, window=rate_window)
+        self.rate_policy = (rate_limit, rate_window)  # what /__emulator__/reset goes back to
         self.log = RequestLog()
         handler = type("BoundHandler", (EmulatorHandler,), {"emulator": self})
         self.httpd = _Server((host, port), handler)
