@@ -6,8 +6,7 @@ Typical use (the real ``cloudflare`` SDK against the emulator)::
 
     emulator = start_emulator()            # default_state(): see defaults.py, summarised below
     try:
-        client = cloudflare.Cloudflare(api_token=emulator.token, base_url=emulator.base_url,
-                                       max_retries=0)
+        client = emulator.client()         # cloudflare.Cloudflare(base_url=..., max_retries=0)
         zone_id = emulator.zone_id("elkhair.tech")
         client.dns.records.create(zone_id=zone_id, type="A", name="x", content="192.0.2.1")
         emulator.control.add_fault("429", retry_after=300, method="GET", path=r"/dns_records")
@@ -46,6 +45,18 @@ DNS write, batch or single, touching that fully-qualified name is refused with 4
 nothing in that batch is applied), ``"dashboard_edit_tunnel"`` (bumps the tunnel configuration
 ``version`` as a dashboard edit would, optionally replacing it with ``config``; applied at once
 unless ``method``/``path`` are given, in which case just before the matching request).
+
+Other control calls: ``requests(method, path)`` / ``reset_requests()`` (the request log: method,
+path from ``/client/v4``, query dict, status, body of writes), ``state()`` / ``load_state(s)``,
+``reset(state=None)`` (state, faults, log and budget back to the start, for hypothesis examples
+sharing one emulator), ``set_rate_limit(limit, window)`` and ``advance_clock(seconds)`` (the
+real budget: 1200 requests / 300 s per token, then 429 on every call for 300 s),
+``set_tunnel_health(connections, status=None)`` (0 connections: ``down``),
+``set_pages_domain(project, domain, status)``, ``dashboard_edit_tunnel(config=None)``.
+
+SDK notes found while testing: ``client.rulesets.phases.update()`` returns a plain ``dict`` (its
+type is ``Union[Ruleset, object]``); the typed ``client.dns.records.batch()`` spends seconds of
+client CPU on thousands of records, while ``client.post(path, body=..., cast_to=...)`` does not.
 """
 
 from __future__ import annotations
