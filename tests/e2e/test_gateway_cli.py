@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 from tests.support.binaries import require_binary
-from tests.support.gateway import REPO, write_platform
+from tests.support.gateway import REPO, start_upstreams, stop_process, write_platform
+from tests.support.servers import free_port, wait_for_port
 
 HOMEPORT = [sys.executable, "-m", "homeport", "gateway"]
 
@@ -61,3 +63,36 @@ def test_serve_without_a_gateway_section(tmp_path: Path) -> None:
     done = run("serve", "-f", str(platform))
     assert done.returncode == 1
     assert "has no 'gateway:' section" in done.stderr
+
+
+def test_serve_the_example_platform_through_homeport_endpoints() -> None:
+    """As `homeport up` runs it: services found through HOMEPORT_ENDPOINTS, x-mode routing."""
+    upstreams = start_upstreams(("jobs", "companies", "monolith", "landing"))
+    port = free_port()
+    endpoints = {
+        name: {"host": "127.0.0.1", "port": p, "url": f"http://127.0.0.1:{p}"}
+        for name, p in upstreams.ports.items()
+    }
+    command = [*HOMEPORT, "serve", "-f", str(REPO / "examples" / "jobboard" / "homeport.yaml")]
+    gateway = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+        env={**os.environ, "HOMEPORT_ENDPOINTS": json.dumps(endpoints)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port, 30, gateway)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=10) as client:
+            micro = client.get("/api/jobs", headers={"x-mode": "microservices"})
+            assert micro.headers["x-served-by"] == "jobs"
+            assert client.get("/api/jobs").headers["x-served-by"] == "monolith"
+            assert client.get("/").headers["x-served-by"] == "landing"
+            assert client.get("/healthz").status_code == 200
+    finally:
+        stop_process(gateway)
+        if gateway.stderr is not None:
+            gateway.stderr.close()
+        upstreams.stop()

@@ -52,7 +52,7 @@ class ClientAddressPolicy:
         self, peer: str, forwarded_for: str | None, cf_connecting_ip: str | None
     ) -> str:
         """The visitor's address for a request from ``peer`` with those headers."""
-        if not _peer_trusted(self.trusted, peer):
+        if not (forwarded_for or cf_connecting_ip) or not _peer_trusted(self.trusted, peer):
             return peer
         peer_address = parse_address(peer)
         if peer_address is None:

@@ -164,11 +164,16 @@ class Metrics:
             ["route", "kind"],
             registry=self.registry,
         )
+        self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, route: str, status: int, started: float) -> None:
         """Count one answered request and its latency."""
-        self.requests.labels(route, str(status)).inc()
-        self.latency.labels(route).observe(time.perf_counter() - started)
+        children = self._children.get((route, status))
+        if children is None:
+            children = (self.requests.labels(route, str(status)), self.latency.labels(route))
+            self._children[(route, status)] = children
+        children[0].inc()
+        children[1].observe(time.perf_counter() - started)
 
     def upstream_error(self, route: str, kind: str) -> None:
         """Count one upstream failure."""
