@@ -124,6 +124,28 @@ def _check_annotations(record: JsonDict, plan: str) -> None:
             raise validation_error(9301, f"Tag {tag!r} must have the form name:value.")
 
 
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "type": (str,),
+    "name": (str,),
+    "content": (str,),
+    "proxied": (bool,),
+    "ttl": (int, float),
+    "comment": (str, type(None)),
+    "tags": (list, type(None)),
+    "priority": (int, float),
+    "data": (dict,),
+    "settings": (dict, type(None)),
+}
+
+
+def _check_types(fields: JsonDict) -> None:
+    for key, value in fields.items():
+        if not isinstance(value, FIELD_TYPES[key]) or (key != "proxied" and value is True):
+            raise validation_error(1004, f"{key}: {value!r} is not a valid value")
+    if not all(isinstance(tag, str) for tag in fields.get("tags") or []):
+        raise validation_error(1004, "tags: every tag must be a string")
+
+
 def build_record(
     body: JsonDict, zone: JsonDict, previous: JsonDict | None = None, *, merge: bool = False
 ) -> JsonDict:
@@ -131,6 +153,7 @@ def build_record(
     fields = {key: body[key] for key in EDITABLE_FIELDS if key in body}
     if merge and previous is not None:
         fields = {**{key: previous[key] for key in EDITABLE_FIELDS if key in previous}, **fields}
+    _check_types(fields)
     kind = str(fields.get("type", "")).upper()
     if kind not in KNOWN_TYPES:
         raise validation_error(9000, f"DNS record type {kind!r} is invalid.")
