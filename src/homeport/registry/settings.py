@@ -99,16 +99,16 @@ def _retention(current: Retention, flags: RetentionFlags | None) -> Retention:
 
 
 def _group(text: str) -> RetentionGroup:
-    """``dev``, ``dev=^dev-``, ``dev=^dev-:5`` -> a group (name, pattern, keep_last)."""
-    name, _, rest = text.partition("=")
+    """``dev``, ``dev:5``, ``dev=^dev-``, ``dev=^dev-:5`` -> a group (name, pattern, keep_last)."""
     keep: int | None = None
-    match = re.fullmatch(r"(.*):(\d+)", rest)
+    match = re.fullmatch(r"(.*):(\d+)", text)
     if match:
-        rest, keep = match.group(1), int(match.group(2))
+        text, keep = match.group(1), int(match.group(2))
+    name, _, pattern = text.partition("=")
     try:
-        re.compile(rest)
+        re.compile(pattern)
     except re.error as exc:
         raise RegistryError(
-            f"--group {text}: '{rest}' is not a regular expression ({exc})"
+            f"--group {text}: '{pattern}' is not a regular expression ({exc})"
         ) from None
-    return RetentionGroup(name=name, pattern=rest or None, keep_last=keep)
+    return RetentionGroup(name=name, pattern=pattern or None, keep_last=keep)
