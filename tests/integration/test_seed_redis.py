@@ -39,13 +39,15 @@ def test_commands_file_is_sent_pipelined_with_redis_cli_quoting(
     redis_server: RedisServer, redis_db: redis.Redis, tmp_path: Path
 ) -> None:
     lines = ["# a comment", "", 'HSET company:1 name "Harbor Works" motto "say \\"hi\\"\\x21"']
+    lines += ["SET bare don't", "SET raw 'a\\nb'"]
     lines += [f"SET job:{i} 'title {i}'" for i in range(5000)]
     source = write(tmp_path / "cache.redis", "\n".join(lines) + "\n")
 
     status = seed_once("redis", redis_server.url, source, number(redis_db), name="cache")
 
     assert status.state == "done", status.message
-    assert status.message.startswith("5001 commands")
+    assert status.message.startswith("5003 commands")
+    assert redis_db.mget("bare", "raw") == [b"don't", b"a\\nb"]
     assert (status.done, status.total, status.unit) == (source.stat().st_size,) * 2 + ("bytes",)
     assert redis_db.get("job:4999") == b"title 4999"
     assert redis_db.hgetall("company:1") == {b"name": b"Harbor Works", b"motto": b'say "hi"!'}

@@ -51,15 +51,23 @@ def test_split_args_refuses_broken_quoting(line: str, error: str) -> None:
 
 
 def test_text_commands_skip_comments_and_count_every_byte() -> None:
-    lines = ["# header\n", "\n", "SET a 1\n", "  # indented comment\n", "DEL a\n"]
+    lines = ["# header\n", "\n", "SET a 1\n", "  # indented comment\n", 'SET b "x y"']
 
     commands = list(iter_text_commands(lines, "f.redis"))
 
-    assert [c for c, _ in commands if c] == [
-        encode_command(["SET", "a", "1"]),
-        encode_command(["DEL", "a"]),
-    ]
+    assert [c for c, _ in commands if c] == [b"SET a 1\r\n", b'SET b "x y"\r\n']
     assert sum(used for _, used in commands) == sum(len(line) for line in lines)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["SET k don't\n", 'SET k a"b"\n', "SET k " + "v" * 40_000 + "\n"],
+)
+def test_lines_redis_would_split_differently_or_refuse_go_out_as_resp(line: str) -> None:
+    ((command, _),) = iter_text_commands([line], "f.redis")
+
+    assert command.startswith(b"*")
+    assert command == encode_command(split_args(line))
 
 
 def test_text_command_error_names_file_and_line() -> None:
@@ -102,4 +110,4 @@ def test_example_cache_file_parses_entirely() -> None:
     with EXAMPLE_CACHE.open(encoding="utf-8") as handle:
         commands = [c for c, _ in iter_text_commands(handle, str(EXAMPLE_CACHE)) if c]
     assert len(commands) > 100
-    assert all(c.startswith(b"*") for c in commands)
+    assert all(c.endswith(b"\r\n") for c in commands)

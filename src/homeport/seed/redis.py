@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -156,7 +155,7 @@ class _PipeSender:
         self._sock = sock
         self._commands = commands
         self._reporter = reporter
-        self._origins: deque[int] = deque()
+        self._origins: list[int] = []
         self._sent = 0
         self._done_sending = threading.Event()
         self._failure: BaseException | None = None
@@ -210,16 +209,15 @@ class _PipeSender:
         self._sock.settimeout(0.2)
         while not (self._done_sending.is_set() and received >= self._sent):
             try:
-                chunk = self._sock.recv(1 << 16)
+                chunk = self._sock.recv(1 << 18)
             except TimeoutError:
                 continue
             if not chunk:
                 raise SeedError("Redis closed the connection while seeding")
-            for reply in reader.feed(chunk):
-                received += 1
-                origin = self._origins.popleft()
-                if reply.error is not None:
-                    errors.append(f"{origin_word} {origin}: {reply.error}")
+            count, refused = reader.feed_counting(chunk)
+            for index, message in refused:
+                errors.append(f"{origin_word} {self._origins[received + index]}: {message}")
+            received += count
         return errors, received
 
 
