@@ -209,6 +209,25 @@ def test_oversized_chunked_body_is_cut_off_at_the_limit(plane: Plane) -> None:
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
 
 
+def test_expect_100_continue_is_answered_before_the_body(plane: Plane) -> None:
+    host, port = plane.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/upload HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n"
+            b"Expect: 100-continue\r\nContent-Length: 5\r\n\r\n"
+        )
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(b"hello")
+        answer = b""
+        while b'"bytes": 5' not in answer:
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    assert b'"bytes": 5' in answer
+
+
 # --- headers -------------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ SET_BY_GATEWAY = frozenset(
         "traceparent",
         "cf-connecting-ip",
         "content-length",
+        "expect",  # the gateway itself answers 100-continue
     }
 )
 CORS_RESPONSE = frozenset(

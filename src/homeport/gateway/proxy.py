@@ -110,6 +110,11 @@ class Proxy:
         length = request.content_length
         if length is not None and length > limit:
             return too_large(limit), Outcome(413, "body too large")
+        if request.headers.get("Expect", "").lower() == "100-continue" and request.version >= (
+            1,
+            1,
+        ):
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         meter = BodyMeter(limit)
         body = meter.stream(request.content) if request.body_exists else None
         if length is not None:
