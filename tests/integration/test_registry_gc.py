@@ -31,11 +31,12 @@ from tests.support.registry import (
 
 from homeport.registry.apply import apply_plan
 from homeport.registry.client import RegistryClient
-from homeport.registry.control import CallableControl
+from homeport.registry.control import CallableControl, MarkerControl
 from homeport.registry.errors import GcError, VerificationError
 from homeport.registry.gc import collect_garbage
 from homeport.registry.retention import GroupRule, RetentionPolicy, plan_retention
 from homeport.registry.scan import read_inventory
+from homeport.registry.server import managed_paths
 
 NOW = datetime.now(UTC)
 REPO = "jobboard/api"
@@ -201,3 +202,31 @@ def test_gc_refuses_when_the_registry_stays_writable(small_registry: RegistryPro
             delete_untagged=False,
         )
     assert calls == [True, False]  # writes were "restored" even though gc refused
+
+
+def test_gc_of_a_registry_that_homeport_up_runs_uses_its_marker_and_restart(
+    small_registry: RegistryProcess, tmp_path: Path
+) -> None:
+    """The launcher renders read-only while the marker exists; the supervisor restarts it."""
+    paths = managed_paths(tmp_path / ".homeport", "registry")
+    seen: list[bool] = []
+
+    def supervisor_restart() -> None:  # what POST /api/resources/registry/restart does
+        seen.append(paths.readonly_requested)
+        small_registry.restart(readonly=paths.readonly_requested)
+
+    image = make_image([random_layer(6, 5_000)], NOW)
+    with httpx.Client(base_url=small_registry.url) as http:
+        http_push(http, "web", "prod", image)
+    with RegistryClient(small_registry.url) as client:
+        report = collect_garbage(
+            client,
+            MarkerControl(paths.readonly_marker, supervisor_restart, client),
+            small_registry.config,
+            small_registry.storage,
+            delete_untagged=False,
+        )
+        assert client.writable()
+    assert seen == [True, False]
+    assert not paths.readonly_marker.exists()
+    assert report.verified_tags == 1 and report.bytes_freed == 0

@@ -9,25 +9,24 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from homeport.cli.common import (
     FileOption,
     JsonOption,
-    console,
     err_console,
     fail,
     load,
     print_json,
     reports_errors,
 )
+from homeport.cli.registry_print import print_gc, print_outcomes, print_plan, print_status
 from homeport.errors import HomeportError
 from homeport.model import LoadedPlatform
 from homeport.model.types import parse_duration, parse_percent
-from homeport.registry.apply import Outcome, apply_plan
+from homeport.registry.apply import apply_plan
 from homeport.registry.cache import ManifestCache, default_cache_path
 from homeport.registry.client import Credentials, RegistryClient
-from homeport.registry.control import CommandControl
+from homeport.registry.control import CommandControl, MarkerControl
 from homeport.registry.disk import disk_usage, post_webhook
 from homeport.registry.errors import RegistryError
 from homeport.registry.gc import GcReport, collect_garbage
@@ -35,8 +34,9 @@ from homeport.registry.images import Inventory
 from homeport.registry.mirror import daemon_json
 from homeport.registry.retention import RetentionPlan, RetentionPolicy, parse_in_use, plan_retention
 from homeport.registry.scan import read_inventory
+from homeport.registry.server import managed_paths
 from homeport.registry.settings import RegistrySettings, RetentionFlags, resolve
-from homeport.registry.status import RegistryStatus, human_bytes, summarize, with_alert
+from homeport.registry.status import summarize, with_alert
 
 app = typer.Typer(
     name="registry",
@@ -199,38 +199,11 @@ def status(
     if as_json:
         print_json(result.as_dict())
     else:
-        _print_status(result)
+        print_status(result)
     if result.alerts:
         if webhook:
             post_webhook(webhook, {"text": result.alerts[0], **result.as_dict()})
         raise fail("\n".join(f"ALERT: {line}" for line in result.alerts))
-
-
-def _print_status(result: RegistryStatus) -> None:
-    table = Table("repository", "group", "tags", "images", "unique size", box=None)
-    for repo in result.repositories:
-        for index, (group, tags) in enumerate(sorted(repo.groups.items())):
-            names = ", ".join(t.tag for t in sorted(tags, key=lambda t: t.tag))
-            table.add_row(
-                repo.name if index == 0 else "",
-                group,
-                names,
-                str(repo.images) if index == 0 else "",
-                human_bytes(repo.unique_bytes) if index == 0 else "",
-            )
-    console.print(table)
-    console.print(
-        f"{result.url}: {len(result.repositories)} repositories, {result.tags} tags, "
-        f"{result.images} images, {human_bytes(result.unique_bytes)} unique blobs",
-        markup=False,
-    )
-    if result.disk is not None:
-        disk = result.disk
-        console.print(
-            f"storage {disk.path}: registry {human_bytes(disk.registry_bytes)}; disk "
-            f"{disk.percent:.1f}% used, {human_bytes(disk.free)} free of {human_bytes(disk.total)}",
-            markup=False,
-        )
 
 
 @app.command()
@@ -265,31 +238,9 @@ def plan(
     if as_json:
         print_json(result.as_dict())
     else:
-        _print_plan(result)
+        print_plan(result)
     if exit_code and result.has_changes:
         raise typer.Exit(2)
-
-
-def _print_plan(result: RetentionPlan) -> None:
-    for deletion in result.deletions:
-        kind = "index" if "index" in deletion.media_type or "list" in deletion.media_type else ""
-        extra = f" + {len(deletion.children)} child manifests" if deletion.children else ""
-        console.print(
-            f"- {deletion.repository}@{deletion.digest[:19]} {kind}{extra} "
-            f"tags {', '.join(deletion.tags)} (created {(deletion.created or '?')[:19]}) "
-            f"frees {human_bytes(deletion.bytes_freed)}",
-            markup=False,
-            soft_wrap=True,
-        )
-    kept = sum(1 for d in result.decisions if d.keep)
-    gone = len(result.decisions) - kept
-    console.print(
-        f"Plan: delete {len(result.deletions)} images ({gone} tags), keep {kept} tags; "
-        f"frees ~{human_bytes(result.bytes_freed)} ({result.bytes_freed} bytes) after gc. "
-        f"checksum {result.checksum[:12]}",
-        markup=False,
-        soft_wrap=True,
-    )
 
 
 @app.command()
@@ -333,25 +284,7 @@ def apply(
     if as_json:
         print_json({"checksum": chosen.checksum, "outcomes": [vars(o) for o in outcomes]})
         return
-    _print_outcomes(outcomes, chosen)
-
-
-def _print_outcomes(outcomes: list[Outcome], chosen: RetentionPlan) -> None:
-    for outcome in outcomes:
-        style = "green" if outcome.deleted else "yellow"
-        console.print(
-            f"{outcome.detail}: {outcome.repository}@{outcome.digest[:19]} "
-            f"({', '.join(outcome.tags)})",
-            style=style,
-            markup=False,
-            soft_wrap=True,
-        )
-    deleted = sum(1 for o in outcomes if o.deleted)
-    console.print(
-        f"Applied: {deleted} deleted, {len(outcomes) - deleted} skipped; run "
-        f"'homeport registry gc' to free ~{human_bytes(chosen.bytes_freed)}",
-        markup=False,
-    )
+    print_outcomes(outcomes, chosen)
 
 
 @app.command()
@@ -375,6 +308,10 @@ def gc(
             help="Also delete untagged manifests (only when no index would lose children).",
         ),
     ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(help="A kind: registry service that 'homeport up' runs (with -f)."),
+    ] = None,
     registry_bin: Annotated[
         str, typer.Option(help="distribution's binary (Debian: docker-registry).")
     ] = "docker-registry",
@@ -383,6 +320,9 @@ def gc(
     as_json: JsonOption = False,
 ) -> None:
     """Collect garbage safely: read-only restart, dry run, collect, restore, verify."""
+    if service is not None:
+        print_gc(_gc_managed(file, service, bool(delete_untagged), registry_bin), as_json)
+        return
     settings = _settings(file, url, config, storage, restart=restart_cmd)
     if settings.config is None or settings.storage is None:
         raise RegistryError("gc needs the registry's config.yml: give --config PATH")
@@ -402,38 +342,34 @@ def gc(
             delete_untagged=untagged,
             binary=registry_bin,
         )
-    _print_gc(report, as_json)
+    print_gc(report, as_json)
 
 
-def _print_gc(report: GcReport, as_json: bool) -> None:
-    if as_json:
-        print_json(
-            {
-                "delete_untagged": report.delete_untagged,
-                "untagged_refused": list(report.untagged_refused),
-                "blobs_deleted": len(report.collected.blobs),
-                "manifests_deleted": len(report.collected.manifests),
-                "bytes_before": report.bytes_before,
-                "bytes_after": report.bytes_after,
-                "bytes_freed": report.bytes_freed,
-                "verified_tags": report.verified_tags,
-                "verified_blobs": report.verified_blobs,
-                "notes": list(report.notes),
-            }
-        )
-        return
-    for reason in report.untagged_refused:
-        err_console.print(f"not using --delete-untagged: {reason}", style="yellow", markup=False)
-    for note in report.notes:
-        err_console.print(note, style="yellow", markup=False)
-    console.print(
-        f"gc: deleted {len(report.collected.blobs)} blobs"
-        f"{' and untagged manifests' if report.delete_untagged else ''}; freed "
-        f"{human_bytes(report.bytes_freed)} ({report.bytes_freed} bytes); verified "
-        f"{report.verified_tags} tags and {report.verified_blobs} manifests and blobs: all served",
-        markup=False,
-        soft_wrap=True,
-    )
+def _gc_managed(file: Path | None, service: str, untagged: bool, binary: str) -> GcReport:
+    """gc of a registry ``homeport up`` runs: marker file + restart through its control API."""
+    from homeport.orchestrator.control_client import ControlClient  # noqa: PLC0415
+
+    loaded = load(file)
+    spec = loaded.platform.services.get(service)
+    if spec is None or spec.kind != "registry":
+        raise RegistryError(f"{service} is not a kind: registry service of {loaded.path}")
+    paths = managed_paths(loaded.state_dir, service)
+    with ControlClient.for_state_dir(loaded.state_dir) as supervisor:
+        found = [r for r in supervisor.resources() if r.get("name") == service]
+        if not found or not found[0].get("url"):
+            raise RegistryError(f"homeport up does not serve {service}; is it running?")
+        with _client(str(found[0]["url"]), False, None) as client:
+            control = MarkerControl(
+                paths.readonly_marker, lambda: supervisor.command(service, "restart"), client
+            )
+            return collect_garbage(
+                client,
+                control,
+                paths.config,
+                paths.storage,
+                delete_untagged=untagged,
+                binary=binary,
+            )
 
 
 @app.command("mirror-config")

@@ -8,8 +8,11 @@ a seam with two implementations:
   ``storage.maintenance.readonly`` in the registry's own config file (restoring the original
   bytes afterwards) and runs the user's ``--restart-cmd`` (``systemctl restart docker-registry``,
   ``docker restart registry``...), then waits until the registry answers again;
-* :class:`CallableControl`, for a registry homeport runs itself (``homeport up``, tests): the
-  owner passes a function ``restart(readonly)`` that re-renders the config
+* :class:`MarkerControl`, for a ``kind: registry`` service of ``homeport up``: a marker file in
+  the service's state directory asks its launcher to render the config read-only at the next
+  start, and the supervisor's control API restarts it;
+* :class:`CallableControl`, for any other owner that restarts the registry itself (tests, an
+  embedding program): it passes ``restart(readonly)``, which re-renders the config
   (:func:`homeport.registry.server.render_config`) and restarts its own process.
 """
 
@@ -77,6 +80,30 @@ class CommandControl:
                 f"--restart-cmd {self.restart_cmd!r} exited {done.returncode}: "
                 f"{(done.stderr or done.stdout).strip()[-300:]}; fix the command and run gc again"
             )
+        wait_until_serving(self.client, self.timeout)
+
+
+class MarkerControl:
+    """For a registry ``homeport up`` runs: a marker file asks its launcher to render the config
+    read-only (:class:`homeport.registry.server.ManagedPaths`); ``restart`` restarts the
+    service through the supervisor's control API."""
+
+    def __init__(
+        self, marker: Path, restart: Callable[[], object], client: RegistryClient, timeout: float = 60
+    ) -> None:
+        self.marker = marker
+        self.restart = restart
+        self.client = client
+        self.timeout = timeout
+
+    def set_readonly(self, readonly: bool) -> None:
+        """Create or remove the marker, restart the service, wait until it serves."""
+        if readonly:
+            self.marker.parent.mkdir(parents=True, exist_ok=True)
+            self.marker.touch()
+        else:
+            self.marker.unlink(missing_ok=True)
+        self.restart()
         wait_until_serving(self.client, self.timeout)
 
 

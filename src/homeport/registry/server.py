@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,30 @@ def config_document(
     if proxy_upstream:
         document["proxy"] = {"remoteurl": proxy_upstream}
     return document
+
+
+@dataclass(frozen=True)
+class ManagedPaths:
+    """Where a ``kind: registry`` service run by ``homeport up`` keeps its files.
+
+    The launcher renders ``config`` at every start with
+    ``readonly=paths.readonly_requested`` and stores blobs in ``storage``; ``homeport registry
+    gc`` creates ``readonly_marker``, restarts the service through the control API, collects,
+    then removes the marker and restarts it again.
+    """
+
+    home: Path
+    config: Path
+    storage: Path
+    readonly_marker: Path
+
+    @property
+    def readonly_requested(self) -> bool:
+        """Whether gc has asked for the next start to be read-only."""
+        return self.readonly_marker.exists()
+
+
+def managed_paths(state_dir: Path, service: str) -> ManagedPaths:
+    """``<state_dir>/registry/<service>/{config.yml,storage,readonly}``."""
+    home = state_dir / "registry" / service
+    return ManagedPaths(home, home / "config.yml", home / "storage", home / "readonly")
