@@ -16,16 +16,19 @@ from pathlib import Path
 
 from homeport.dashboard.control import ControlLink
 from homeport.dashboard.server import DASHBOARD_FILE, open_dashboard
+from homeport.dashboard.store import Limits
 from homeport.errors import HomeportError
 
 TOKEN_VARIABLE = "HOMEPORT_DASHBOARD_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
-async def serve(state_dir: Path, host: str, port: int) -> None:
+async def serve(state_dir: Path, host: str, port: int, limits: Limits) -> None:
     """Serve until a signal; the token comes from HOMEPORT_DASHBOARD_TOKEN or is made up."""
     token = os.environ.get(TOKEN_VARIABLE) or secrets.token_urlsafe(24)
     link = ControlLink(state_dir)
-    runner, store, base_url = await open_dashboard(state_dir, link, host, port, token)
+    runner, store, base_url = await open_dashboard(
+        state_dir, link, host, port, token, limits=limits
+    )
     print(f"{base_url}/?t={token}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -46,9 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    defaults = Limits()
+    parser.add_argument("--max-spans", type=int, default=defaults.max_spans)
+    parser.add_argument("--max-logs", type=int, default=defaults.max_logs)
+    parser.add_argument("--max-age", type=float, default=defaults.max_age_seconds, help="seconds")
     args = parser.parse_args(argv)
+    limits = Limits(args.max_spans, args.max_logs, defaults.max_metrics, args.max_age)
     try:
-        asyncio.run(serve(args.state_dir, args.host, args.port))
+        asyncio.run(serve(args.state_dir, args.host, args.port, limits))
     except HomeportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

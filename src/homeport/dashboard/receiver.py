@@ -2,7 +2,8 @@
 
 Protobuf (``application/x-protobuf``) and JSON (``application/json``) bodies, answered in the
 same encoding as the OTLP specification asks. Writes go to the store on one worker thread so the
-event loop never blocks on SQLite; the store is pruned at most once per ``prune_every`` seconds.
+event loop never blocks on SQLite; the store is pruned every ``prune_every`` seconds, and sooner
+when a tenth of a limit arrived since the last prune, so it never passes a limit by more than that.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class Receiver:
         self.store = store
         self.prune_every = prune_every
         self._last_prune = 0.0
+        self._since_prune = 0
+        limits = store.limits
+        self._prune_after = max(1, min(limits.max_spans, limits.max_logs) // 10)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-store")
         self.received = {"traces": 0, "logs": 0, "metrics": 0}
 
@@ -47,9 +51,10 @@ class Receiver:
         rows = decode(body, content_type)
         count: int = getattr(self.store, method)(rows)
         self.received[signal] += count
+        self._since_prune += count
         now = time.monotonic()
-        if now - self._last_prune >= self.prune_every:
-            self._last_prune = now
+        if now - self._last_prune >= self.prune_every or self._since_prune >= self._prune_after:
+            self._last_prune, self._since_prune = now, 0
             self.store.prune()
         return count
 

@@ -30,7 +30,7 @@ from homeport.dashboard.graph_svg import graph_svg
 from homeport.dashboard.html import esc, page
 from homeport.dashboard.live import Broadcaster, stream
 from homeport.dashboard.receiver import Receiver
-from homeport.dashboard.store import TelemetryStore
+from homeport.dashboard.store import Limits, TelemetryStore
 from homeport.dashboard.waterfall import waterfall
 from homeport.errors import HomeportError
 from homeport.orchestrator.control_client import ControlClient
@@ -261,10 +261,11 @@ async def open_dashboard(
     token: str,
     *,
     listener: socket.socket | None = None,
+    limits: Limits | None = None,
 ) -> tuple[web.AppRunner, TelemetryStore, str]:
     """Build and bind the dashboard on the running loop (on ``listener`` when given, already
     bound); returns its runner, store and base URL."""
-    store = TelemetryStore(state_dir / TELEMETRY_DB)
+    store = TelemetryStore(state_dir / TELEMETRY_DB, limits)
     runner = web.AppRunner(
         DashboardApp(store, link, token).app, access_log=None, shutdown_timeout=1.0
     )

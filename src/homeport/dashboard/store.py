@@ -2,8 +2,8 @@
 
 One connection, used from one thread at a time (the receiver hands writes to a single worker).
 Spans and logs survive a restart of ``homeport up``; ``prune`` keeps the database from growing
-without bound: past ``max_spans``/``max_logs`` the oldest rows go, and so does anything older
-than ``max_age`` seconds.
+without bound: past ``max_spans``/``max_logs`` the rows that arrived first go, and so does
+anything older than ``max_age`` seconds.
 """
 
 from __future__ import annotations
@@ -161,18 +161,23 @@ class TelemetryStore:
             ("logs", "time_ns", self.limits.max_logs),
             ("metrics", "time_ns", self.limits.max_metrics),
         )
+        # Rows only ever get appended (rowid = max + 1) and go from the low end, so the newest
+        # ``keep`` rows are those above ``max(rowid) - keep``: no count, no sort, each prune costs
+        # what it deletes. (Rows gone for their age leave gaps, which only leave fewer rows.)
         with self._lock:
             for table, column, keep in plan:
-                before = self._count(table)
-                self._db.execute(f"DELETE FROM {table} WHERE {column} < ?", (cutoff,))  # noqa: S608
-                excess = self._count(table) - keep
-                if excess > 0:
-                    self._db.execute(
-                        f"DELETE FROM {table} WHERE rowid IN "  # noqa: S608
-                        f"(SELECT rowid FROM {table} ORDER BY {column} LIMIT ?)",
-                        (excess,),
-                    )
-                removed[table] = before - self._count(table)
+                aged = self._db.execute(
+                    f"DELETE FROM {table} WHERE {column} < ?",  # noqa: S608
+                    (cutoff,),
+                ).rowcount
+                top = self._db.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0]  # noqa: S608
+                excess = 0
+                if top is not None and top > keep:
+                    excess = self._db.execute(
+                        f"DELETE FROM {table} WHERE rowid <= ?",  # noqa: S608
+                        (top - keep,),
+                    ).rowcount
+                removed[table] = aged + excess
         return removed
 
     def _count(self, table: str) -> int:
