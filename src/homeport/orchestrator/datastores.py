@@ -115,7 +115,7 @@ class PostgresLauncher(Launcher):
         ]
         return Launch(
             argv,
-            child_env({}),
+            child_env(self.spec.env),
             self.home,
             user=self._user(),
             stop_signal=signal.SIGINT,
@@ -217,7 +217,7 @@ class RedisLauncher(Launcher):
             "--daemonize",
             "no",
         ]
-        return Launch(argv, child_env({}), self.home)
+        return Launch(argv, child_env(self.spec.env), self.home)
 
     def builtin_check(self) -> Check:
         """Ready when it answers PING with PONG."""

@@ -1,0 +1,90 @@
+"""The README's first command: ``homeport up -f examples/jobboard`` boots the example platform,
+says it is healthy, and Ctrl-C leaves no process behind (checked in the process table)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.support.binaries import POSTGRES_BIN_DIRS, require_binary
+from tests.support.orchestrator import HOMEPORT, REPO, kill_leftovers, processes_of
+
+EXAMPLE = REPO / "examples" / "jobboard"
+SERVICES = ("monolith", "jobs", "companies", "ai_worker", "landing")
+
+
+@pytest.fixture
+def example_copy() -> Iterator[Path]:
+    """The example in a 0755 temp dir (PostgreSQL runs unprivileged and must reach its data)."""
+    missing = [s for s in SERVICES if not (EXAMPLE / "services" / f"{s}.py").exists()]
+    if missing:
+        pytest.skip(f"the example services are not written yet: {', '.join(missing)}")
+    require_binary("initdb", *POSTGRES_BIN_DIRS)
+    require_binary("redis-server")
+    root = Path(tempfile.mkdtemp(prefix="homeport-example-"))
+    root.chmod(0o755)
+    target = root / "jobboard"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".homeport", "__pycache__"))
+    yield target
+    left = list(kill_leftovers(target / ".homeport"))
+    shutil.rmtree(root, ignore_errors=True)
+    assert left == [], f"processes left behind: {left}"
+
+
+def test_the_readme_first_command_boots_the_example_and_ctrl_c_cleans_up(
+    example_copy: Path,
+) -> None:
+    state_dir = example_copy / ".homeport"
+    process = subprocess.Popen(
+        [*HOMEPORT, "up", "-f", str(example_copy)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 200
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            seen.append(line)
+            if not line or "resources healthy in" in line or "failed:" in line:
+                break
+        healthy = [line for line in seen if line.startswith("all ")]
+        assert healthy and "resources healthy in" in healthy[0], "".join(seen[-40:])
+        endpoints = json.loads((state_dir / "endpoints.json").read_text())["services"]
+        assert {"postgres", "redis", "seed", "monolith", "jobs", "ai", "landing"} <= set(endpoints)
+        with urllib.request.urlopen(endpoints["monolith"]["url"] + "/healthz", timeout=10) as r:
+            assert r.status == 200
+        children = json.loads((state_dir / "pids.json").read_text())["children"]
+        assert set(children) == set(endpoints)  # the seed step serves /healthz: it still runs
+        running = {child["pid"] for child in children.values()} | set(processes_of(state_dir))
+        began = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=15)
+        took = time.monotonic() - began
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0, rest
+    assert took < 5.0, f"Ctrl-C took {took:.2f}s"
+    assert processes_of(state_dir) == []
+    assert all(not _alive(pid) for pid in running)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
