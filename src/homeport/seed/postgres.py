@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,7 +123,10 @@ class PostgresSeeder:
 
     def _restore_archive(self, request: SeedRequest, reporter: Reporter) -> None:
         source, database = request.job.source, request.job.database or ""
-        reporter.total(self._count_items(source), "items")
+        reporter.total(None, "items")
+        # Listing the archive only feeds the progress total: it runs beside the restore.
+        listing = threading.Thread(target=self._count_items, args=(source, reporter), daemon=True)
+        listing.start()
         jobs = max(1, request.parallel_jobs)
         argv = [
             *(find_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error"),
@@ -137,6 +141,7 @@ class PostgresSeeder:
                 reporter.advance(1)
 
         done = self._procs.run(argv, self._env, on_line=on_line)
+        listing.join(10)
         if done.returncode != 0:
             raise SeedError(
                 engine_message(done.stderr, f"pg_restore exited with {done.returncode}")
@@ -144,15 +149,14 @@ class PostgresSeeder:
         with self._connect(database) as conn:
             conn.execute(marker_sql(request.job.name, request.marker).encode())
 
-    def _count_items(self, source: Path) -> int | None:
+    def _count_items(self, source: Path, reporter: Reporter) -> None:
         listing = subprocess.run(
             [find_tool("pg_restore"), "-l", str(source)], capture_output=True, check=False
         )
-        if listing.returncode != 0:
-            message = engine_message(listing.stderr.decode(errors="replace").splitlines(), "")
-            raise SeedError(message or f"pg_restore cannot read {source}")
-        lines = listing.stdout.decode(errors="replace").splitlines()
-        return sum(1 for line in lines if line.strip() and not line.startswith(";"))
+        if listing.returncode == 0:  # an unreadable archive is reported by the restore itself
+            lines = listing.stdout.decode(errors="replace").splitlines()
+            count = sum(1 for line in lines if line.strip() and not line.startswith(";"))
+            reporter.board.update(reporter.name, total=count)
 
     def _recreate(self, database: str) -> None:
         with self._connect(MAINTENANCE_DB, autocommit=True) as conn:
