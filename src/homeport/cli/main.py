@@ -8,6 +8,7 @@ import typer
 
 from homeport import __version__
 from homeport.cli import check, schema, traces
+from homeport.cli import dashboard as dashboard_cli
 from homeport.cli import edge as edge_cli
 from homeport.cli import failover as failover_cli
 from homeport.cli import gateway as gateway_cli
@@ -45,6 +46,7 @@ def main(
 app.command()(check.check)
 app.command()(schema.schema)
 app.command()(traces.traces)
+app.command()(dashboard_cli.dashboard)
 app.add_typer(edge_cli.app)
 app.command()(failover_cli.failover)
 app.add_typer(gateway_cli.app)

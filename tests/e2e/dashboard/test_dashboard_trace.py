@@ -78,3 +78,11 @@ def test_homeport_traces_shows_the_same_trace_as_a_tree(platform: RunningPlatfor
         for marker in ("gateway POST jobs", "jobs POST /api/jobs", "jobs.events publish", "ai ")
     ]
     assert order == sorted(order)
+
+
+def test_up_prints_the_dashboard_url_and_homeport_dashboard_prints_it_again(
+    platform: RunningPlatform,
+) -> None:
+    assert f"dashboard: {platform.dashboard_url}" in platform.up_output
+    shown = platform.homeport("dashboard")
+    assert (shown.returncode, shown.stdout.strip()) == (0, platform.dashboard_url)
