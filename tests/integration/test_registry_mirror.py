@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,16 @@ from tests.support.registry import (
 )
 
 from homeport.registry.client import RegistryClient
+
+
+def wait_until_stored(registry: RegistryProcess, digests: list[str], timeout: float = 15) -> None:
+    blobs = registry.storage / "docker/registry/v2/blobs/sha256"
+    paths = [blobs / d[7:9] / d[7:] / "data" for d in digests]
+    deadline = time.monotonic() + timeout
+    while not all(p.exists() for p in paths):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the mirror did not store {digests} within {timeout}s")
+        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -46,6 +57,8 @@ def test_the_mirror_serves_an_image_it_pulled_once_after_its_upstream_stops(
     skopeo_push(layout, "1.0", f"{upstream.address}/library/app:1.0")
 
     skopeo_pull(f"{mirror.address}/library/app:1.0", tmp_path / "first")
+    # the proxy streams a blob to the client while it stores it: wait until the cache has it all
+    wait_until_stored(mirror, [b.digest for b in image.blobs])
     upstream.stop()
     skopeo_pull(f"{mirror.address}/library/app:1.0", tmp_path / "second")
 
