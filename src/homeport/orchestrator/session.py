@@ -97,7 +97,11 @@ class Session:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.leftovers = reap_leftovers(self.state_dir)
         listener = reserve_listener()  # the dashboard's: services export their telemetry there
-        plan = plan_for(self.loaded, self.options.services, listener_url(listener))
+        try:
+            plan = plan_for(self.loaded, self.options.services, listener_url(listener))
+        except BaseException:
+            listener.close()
+            raise
         write_endpoints(self.state_dir, plan.endpoints)
         with contextlib.suppress(FileNotFoundError):
             (self.state_dir / FAILURE).unlink()
