@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from homeport.model import LoadedPlatform
+from homeport.model.loader import paused_gc
 
 Severity = Literal["error", "warning"]
 CheckFunction = Callable[[LoadedPlatform], Iterable["Finding"]]
@@ -85,6 +86,7 @@ def registered_checks() -> dict[str, CheckFunction]:
 def diagnose(loaded: LoadedPlatform) -> list[Finding]:
     """Every finding of every check, sorted by place in the file."""
     found: list[Finding] = []
-    for function in registered_checks().values():
-        found.extend(function(loaded))
+    with paused_gc():
+        for function in registered_checks().values():
+            found.extend(function(loaded))
     return sorted(set(found), key=lambda f: (f.line, f.column, f.id, f.message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -33,6 +34,9 @@ _SECRET_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Vault token", re.compile(r"\bhv[sbr]\.[\w-]{20,}")),
     ("a JSON Web Token", re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")),
 )
+_ANY_SECRET_VALUE = re.compile(
+    "|".join(f"(?P<k{i}>{pattern.pattern})" for i, (_, pattern) in enumerate(_SECRET_VALUES))
+)
 _URL_PASSWORD = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s:]*:([^@/\s]+)@")
 # Values that point at the secret store or a file instead of holding the secret.
 _POINTERS = ("vault:", "openbao:", "file:", "env:")
@@ -49,6 +53,7 @@ def _leaves(data: Any, path: PathKey) -> Iterator[tuple[PathKey, Any]]:
         yield path, data
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """True for a key that names a secret (DB_PASSWORD, API_KEY, token), not its location."""
     name = re.sub(r"[^A-Z0-9]+", "_", key.upper())
@@ -66,10 +71,10 @@ def secret_kind(key: str | int | None, value: Any) -> str | None:
     text = str(value)
     if not text.strip() or _only_references(text) or text.startswith(_POINTERS):
         return None
-    for kind, pattern in _SECRET_VALUES:
-        if pattern.search(text):
-            return kind
-    password = _URL_PASSWORD.match(text)
+    found = _ANY_SECRET_VALUE.search(text)
+    if found and found.lastgroup:
+        return _SECRET_VALUES[int(found.lastgroup[1:])][0]
+    password = _URL_PASSWORD.match(text) if "@" in text else None
     if password and not _only_references(password.group(1)):
         return "a URL with a password"
     if isinstance(key, str) and is_secret_key(key):
@@ -80,7 +85,7 @@ def secret_kind(key: str | int | None, value: Any) -> str | None:
 @check("secret-in-clear")
 def no_secret_in_clear(loaded: LoadedPlatform) -> Iterator[Finding]:
     """A secret written in the file ends up in git, in logs and in every copy of the file."""
-    data = loaded.platform.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    data = loaded.data or loaded.platform.model_dump(mode="json", by_alias=True, exclude_unset=True)
     interpolated = loaded.source.interpolated
     for path, value in _leaves(data, ()):
         if path in interpolated:

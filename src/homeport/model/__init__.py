@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from homeport.errors import ConfigError
 from homeport.model.edge import DnsRecord, Edge, IngressRule, WafRule, Zone
@@ -47,6 +48,8 @@ class LoadedPlatform:
     path: Path
     platform: Platform
     source: SourceMap
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The file as plain data (interpolated), keyed like ``source``: for checks of raw text."""
 
     @property
     def root(self) -> Path:
@@ -80,4 +83,4 @@ def _finish(loaded: LoadedFile) -> LoadedPlatform:
         problems.extend(check_references(platform, loaded.source))
     if problems or platform is None:
         raise ConfigError(problems)
-    return LoadedPlatform(loaded.path, platform, loaded.source)
+    return LoadedPlatform(loaded.path, platform, loaded.source, loaded.data)
