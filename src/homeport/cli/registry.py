@@ -171,7 +171,11 @@ def status(
     config: ConfigOption = None,
     storage: StorageOption = None,
     alert: Annotated[
-        str | None, typer.Option(help="Exit 1 when the storage is at least this full (85%).")
+        str | None,
+        typer.Option(
+            help="Exit 1 when the storage is at least this full, e.g. 85% "
+            "(without it, registry.disk_alert only prints a warning)."
+        ),
     ] = None,
     webhook: Annotated[
         str | None, typer.Option(help="POST the alert as JSON to this URL (for cron).")
@@ -188,22 +192,30 @@ def status(
         inventory = _read(client, None, use_cache)
     disk = disk_usage(settings.storage) if settings.storage else None
     result = summarize(settings.url, inventory, _policy(settings, None), disk)
-    if alert is not None:
-        if disk is None:
-            raise RegistryError("--alert needs the registry's storage: give --storage or --config")
-        try:
-            threshold = float(parse_percent(alert))
-        except ValueError as exc:
-            raise RegistryError(f"--alert: {exc}") from None
-        result = with_alert(result, threshold)
+    if alert is not None and disk is None:
+        raise RegistryError("--alert needs the registry's storage: give --storage or --config")
+    if disk is not None:
+        result = with_alert(result, _threshold(alert, settings.disk_alert))
     if as_json:
         print_json(result.as_dict())
     else:
         print_status(result)
-    if result.alerts:
+    if result.alerts and alert is None:  # registry.disk_alert: say it, but exit 0
+        for line in result.alerts:
+            err_console.print(f"warning: {line}", style="yellow", markup=False, soft_wrap=True)
+    elif result.alerts:
         if webhook:
             post_webhook(webhook, {"text": result.alerts[0], **result.as_dict()})
         raise fail("\n".join(f"ALERT: {line}" for line in result.alerts))
+
+
+def _threshold(alert: str | None, default: float) -> float:
+    if alert is None:
+        return default
+    try:
+        return float(parse_percent(alert))
+    except ValueError as exc:
+        raise RegistryError(f"--alert: {exc}") from None
 
 
 @app.command()

@@ -42,10 +42,10 @@ def print_status(result: RegistryStatus) -> None:
 def print_plan(result: RetentionPlan) -> None:
     """One line per deletion (what, tags, age, bytes), then the plan's summary."""
     for deletion in result.deletions:
-        kind = "index" if "index" in deletion.media_type or "list" in deletion.media_type else ""
-        extra = f" + {len(deletion.children)} child manifests" if deletion.children else ""
+        index = "index" in deletion.media_type or "list" in deletion.media_type
+        kind = f" (index + {len(deletion.children)} child manifests)" if index else ""
         console.print(
-            f"- {deletion.repository}@{deletion.digest[:19]} {kind}{extra} "
+            f"- {deletion.repository}@{deletion.digest[:19]}{kind} "
             f"tags {', '.join(deletion.tags)} (created {(deletion.created or '?')[:19]}) "
             f"frees {human_bytes(deletion.bytes_freed)}",
             markup=False,
@@ -100,9 +100,11 @@ def print_gc(report: GcReport, as_json: bool) -> None:
         )
         return
     for reason in report.untagged_refused:
-        err_console.print(f"not using --delete-untagged: {reason}", style="yellow", markup=False)
+        err_console.print(
+            f"not using --delete-untagged: {reason}", style="yellow", markup=False, soft_wrap=True
+        )
     for note in report.notes:
-        err_console.print(note, style="yellow", markup=False)
+        err_console.print(note, style="yellow", markup=False, soft_wrap=True)
     console.print(
         f"gc: deleted {len(report.collected.blobs)} blobs"
         f"{' and untagged manifests' if report.delete_untagged else ''}; freed "
