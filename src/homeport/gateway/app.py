@@ -17,7 +17,7 @@ from homeport.gateway.config import GatewayConfig
 from homeport.gateway.cors import is_preflight
 from homeport.gateway.geo import GeoDatabase
 from homeport.gateway.headers import Forwarding, upstream_request_headers
-from homeport.gateway.proxy import Proxy, json_response
+from homeport.gateway.proxy import Proxy, Upstream, json_response
 from homeport.gateway.routes import CompiledRoute
 from homeport.gateway.telemetry import Metrics, Tracing
 
@@ -42,7 +42,7 @@ class GatewayApp:
         self.tracing = tracing or Tracing(None)
         self.metrics = metrics or Metrics()
         self.proxy = Proxy(config.limits)
-        self._bases = {target: str(url) for target, url in config.upstreams.items()}
+        self._upstreams = {t: Upstream.from_url(url) for t, url in config.upstreams.items()}
         self._own: dict[str, Handler] = {
             "/healthz": self._health,
             "/metrics": self._metrics,
@@ -92,7 +92,7 @@ class GatewayApp:
         outgoing = upstream_request_headers(headers, headers.items(), forwarding)
         cors = self.config.cors.response_headers(headers.get("Origin"))
         response, outcome = await self.proxy.forward(
-            request, route, self._bases[route.target], outgoing, cors
+            request, route, self._upstreams[route.target], outgoing, cors
         )
         self.metrics.observe(route.name, outcome.status, started)
         if outcome.error is not None and outcome.status >= 500:

@@ -65,10 +65,15 @@ def parse_upstream_options(options: list[str]) -> dict[str, str]:
 def _upstream_url(target: str, known: Mapping[str, str]) -> URL:
     text = known.get(target, target)
     url = URL(text)
-    if url.scheme not in ("http", "https") or not url.host:
+    if url.scheme == "https":
+        raise GatewayConfigError(
+            f"gateway route target '{target}' is https; the gateway speaks plain HTTP to its "
+            "upstreams on the LAN (TLS ends at the edge): use an http:// URL"
+        )
+    if url.scheme != "http" or not url.host:
         raise GatewayConfigError(
             f"gateway route target '{target}' has no address: it is not a running service "
-            f"({', '.join(sorted(known)) or 'none known'}) nor an http(s) URL; start it with "
+            f"({', '.join(sorted(known)) or 'none known'}) nor an http:// URL; start it with "
             "homeport up, or pass --upstream NAME=URL"
         )
     return url.with_path(url.path.rstrip("/")) if url.path not in ("", "/") else url.with_path("")
