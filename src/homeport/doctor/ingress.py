@@ -52,13 +52,14 @@ def only_last_matches_everything(loaded: LoadedPlatform) -> Iterator[Finding]:
     rules = _rules(loaded)
     for index, rule in enumerate(rules[:-1]):
         if matches_everything(rule):
+            hidden = len(rules) - index - 1
+            after = "the rule after it is" if hidden == 1 else f"the {hidden} rules after it are"
             yield finding(
                 loaded,
                 ("edge", "ingress", index),
                 severity="error",
                 check_id="ingress-unreachable-rule",
-                message=f"ingress rule {index + 1} matches every request, so the "
-                f"{len(rules) - index - 1} rules after it are never used",
+                message=f"ingress rule {index + 1} matches every request, so {after} never used",
                 fix="give it a hostname or path, or move it to the end as the catch-all",
             )
 
