@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from multidict import CIMultiDict
-
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -57,12 +55,18 @@ def connection_named(headers: Mapping[str, str]) -> frozenset[str]:
     return frozenset(n for n in names if n and not n.startswith("x-forwarded-"))
 
 
+Headers = list[tuple[str, str]]
+REQUEST_DROPPED = HOP_BY_HOP | SET_BY_GATEWAY
+RESPONSE_DROPPED = HOP_BY_HOP | CORS_RESPONSE | {"content-length"}
+
+
 def end_to_end(
-    items: Iterable[tuple[str, str]], headers: Mapping[str, str], also_drop: frozenset[str]
-) -> CIMultiDict[str]:
+    items: Iterable[tuple[str, str]], headers: Mapping[str, str], dropped: frozenset[str]
+) -> Headers:
     """The headers of ``items`` that go on to the next hop."""
-    dropped = HOP_BY_HOP | also_drop | connection_named(headers)
-    return CIMultiDict((k, v) for k, v in items if k.lower() not in dropped)
+    if "connection" in headers:
+        dropped = dropped | connection_named(headers)
+    return [(k, v) for k, v in items if k.lower() not in dropped]
 
 
 @dataclass(frozen=True)
@@ -79,24 +83,28 @@ class Forwarding:
 
 def upstream_request_headers(
     incoming: Mapping[str, str], items: Iterable[tuple[str, str]], forwarding: Forwarding
-) -> CIMultiDict[str]:
+) -> Headers:
     """Headers for the upstream request: end-to-end ones plus the gateway's own."""
-    headers = end_to_end(items, incoming, SET_BY_GATEWAY)
+    headers = end_to_end(items, incoming, REQUEST_DROPPED)
     prior = incoming.get("x-forwarded-for")
-    headers["X-Forwarded-For"] = f"{prior}, {forwarding.peer}" if prior else forwarding.peer
-    proto = incoming.get("x-forwarded-proto") if forwarding.peer_trusted else None
-    headers["X-Forwarded-Proto"] = proto if proto in ("http", "https") else forwarding.scheme
-    forwarded_host = incoming.get("x-forwarded-host") if forwarding.peer_trusted else None
-    headers["X-Forwarded-Host"] = forwarded_host or forwarding.host
-    headers["X-Real-IP"] = forwarding.client
-    if forwarding.peer_trusted and incoming.get("cf-connecting-ip"):
-        headers["CF-Connecting-IP"] = incoming["cf-connecting-ip"]
-    headers["traceparent"] = forwarding.traceparent
+    trusted = forwarding.peer_trusted
+    proto = incoming.get("x-forwarded-proto") if trusted else None
+    forwarded_host = incoming.get("x-forwarded-host") if trusted else None
+    headers += [
+        ("X-Forwarded-For", f"{prior}, {forwarding.peer}" if prior else forwarding.peer),
+        ("X-Forwarded-Proto", proto if proto in ("http", "https") else forwarding.scheme),
+        ("X-Forwarded-Host", forwarded_host or forwarding.host),
+        ("X-Real-IP", forwarding.client),
+        ("traceparent", forwarding.traceparent),
+    ]
+    cf_connecting_ip = incoming.get("cf-connecting-ip") if trusted else None
+    if cf_connecting_ip:
+        headers.append(("CF-Connecting-IP", cf_connecting_ip))
     return headers
 
 
 def client_response_headers(
     upstream: Mapping[str, str], items: Iterable[tuple[str, str]]
-) -> CIMultiDict[str]:
+) -> Headers:
     """Headers for the client: end-to-end ones, without the upstream's own CORS answers."""
-    return end_to_end(items, upstream, CORS_RESPONSE | {"content-length"})
+    return end_to_end(items, upstream, RESPONSE_DROPPED)

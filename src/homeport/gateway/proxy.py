@@ -18,7 +18,7 @@ from aiohttp import StreamReader, web
 from multidict import CIMultiDict
 from yarl import URL
 
-from homeport.gateway.headers import client_response_headers
+from homeport.gateway.headers import Headers, client_response_headers
 from homeport.gateway.routes import CompiledRoute
 from homeport.gateway.upstream import UpstreamConnection, UpstreamError, UpstreamPool, request_head
 from homeport.model.platform import GatewayLimits
@@ -118,7 +118,7 @@ class Proxy:
         request: web.BaseRequest,
         route: CompiledRoute,
         upstream: Upstream,
-        headers: CIMultiDict[str],
+        headers: Headers,
         extra_response_headers: dict[str, str],
     ) -> tuple[web.StreamResponse, Outcome]:
         """Send ``request`` to ``upstream`` and stream the answer back."""
@@ -131,13 +131,13 @@ class Proxy:
             await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         chunked = has_body and length is None
         if chunked:
-            headers["Transfer-Encoding"] = "chunked"
+            headers.append(("Transfer-Encoding", "chunked"))
         elif length is not None:
-            headers["Content-Length"] = str(length)
-        if "Host" not in headers:
-            headers["Host"] = upstream.host_header
+            headers.append(("Content-Length", str(length)))
+        if "Host" not in request.headers:
+            headers.append(("Host", upstream.host_header))
         target = upstream.base_path + route.upstream_path(request.raw_path)
-        head = request_head(request.method, target, headers.items())
+        head = request_head(request.method, target, headers)
         deadline = asyncio.get_running_loop().time() + self.limits.total_timeout
         connection: UpstreamConnection | None = None
         try:
@@ -235,11 +235,7 @@ class Proxy:
     ) -> tuple[web.StreamResponse, Outcome]:
         received = CIMultiDict(connection.headers)
         headers = client_response_headers(received, connection.headers)
-        for name, value in extra.items():
-            if name == "Vary":
-                headers.add(name, value)
-            else:
-                headers[name] = value
+        headers += extra.items()
         status = connection.status
         if connection.complete and not connection.head_only and connection.buffered <= SMALL_BODY:
             body = connection.take_body()
