@@ -126,10 +126,12 @@ def test_reset_without_a_template_restores_from_the_file(
     assert count_rows(postgres_server, target) == 500
 
 
-def test_corrupt_dump_fails_with_pg_restore_message_and_is_not_marked(
+def test_corrupt_dump_fails_with_pg_restore_message_and_leaves_the_database_as_it_was(
     postgres_server: PostgresServer, dumps: dict[str, Path], target: str, tmp_path: Path
 ) -> None:
-    data = dumps["custom"].read_bytes()
+    seed_once("postgres", postgres_server.url, dumps["custom"], target)
+    before = marker_of(postgres_server, target)
+    data = dumps["custom-large"].read_bytes()
     corrupt = tmp_path / "corrupt.dump"
     corrupt.write_bytes(data[: len(data) * 2 // 3])
 
@@ -137,12 +139,22 @@ def test_corrupt_dump_fails_with_pg_restore_message_and_is_not_marked(
 
     assert failed.state == "failed"
     assert "pg_restore: error:" in failed.message
-    with psycopg.connect(postgres_server.dsn(target)) as conn:
-        marker = conn.execute("SELECT to_regclass('homeport.seed_marker')").fetchone()
-    assert marker == (None,)
-    repaired = seed_once("postgres", postgres_server.url, dumps["custom"], target)
-    assert repaired.state == "done"
     assert count_rows(postgres_server, target) == 500
+    assert marker_of(postgres_server, target) == before
+    assert not database_exists(postgres_server, f"{target}__homeport_staging")
+
+
+def test_corrupt_dump_into_a_new_database_creates_nothing(
+    postgres_server: PostgresServer, target: str, tmp_path: Path
+) -> None:
+    corrupt = tmp_path / "corrupt.dump"
+    corrupt.write_bytes(b"PGDMP\x01\x0e\x00garbage")
+
+    failed = seed_once("postgres", postgres_server.url, corrupt, target)
+
+    assert failed.state == "failed"
+    assert failed.message.startswith("pg_restore: error:")
+    assert not database_exists(postgres_server, target)
 
 
 def test_failing_sql_rolls_back_whole_restore(
@@ -157,9 +169,8 @@ def test_failing_sql_rolls_back_whole_restore(
 
     assert failed.state == "failed"
     assert 'syntax error at or near ";"' in failed.message
-    with psycopg.connect(postgres_server.dsn(target)) as conn:
-        tables = conn.execute("SELECT to_regclass('jobs'), to_regclass('homeport.seed_marker')")
-        assert tables.fetchone() == (None, None)
+    assert not database_exists(postgres_server, target)
+    assert not database_exists(postgres_server, f"{target}__homeport_staging")
 
 
 def test_server_that_never_answers_fails_with_timeout(dumps: dict[str, Path]) -> None:

@@ -1,8 +1,10 @@
 """PostgreSQL: custom and directory dumps through pg_restore (in parallel), plain SQL through psql.
 
-The database is dropped and recreated before a restore, so rows are never appended twice. After a
-restore the marker row is written (in the restore's own transaction for plain SQL), and the database
-is copied to ``<db>__homeport_template`` so that a reset is a ``CREATE DATABASE ... TEMPLATE``.
+A restore fills a fresh ``<db>__homeport_staging`` database, never the live one, so rows are never
+appended twice and a broken dump leaves the database as it was. The marker row is written into the
+staging database (in the restore's own transaction for plain SQL); only then does the staging
+database replace the target, which is copied to ``<db>__homeport_template`` so that a reset is a
+``CREATE DATABASE ... TEMPLATE``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from homeport.seed.tools import find_tool
 
 VERSION = "postgres/1"
 TEMPLATE_SUFFIX = "__homeport_template"
+STAGING_SUFFIX = "__homeport_staging"
 MAINTENANCE_DB = "postgres"
 _NOT_ITEMS = ("ENCODING", "STDSTRINGS", "SEARCHPATH", "DATABASE")
 _PROGRESS = re.compile(r"^pg_restore: (processing item \d+ (\S+)|finished item )")
@@ -47,6 +50,11 @@ FILE_COPY_FROM_BYTES = 64 << 20
 def template_name(database: str) -> str:
     """The template kept beside ``database`` (database names stop at 63 bytes)."""
     return f"{database[: 63 - len(TEMPLATE_SUFFIX)]}{TEMPLATE_SUFFIX}"
+
+
+def staging_name(database: str) -> str:
+    """The database a restore fills before it replaces ``database`` (which stays usable)."""
+    return f"{database[: 63 - len(STAGING_SUFFIX)]}{STAGING_SUFFIX}"
 
 
 def marker_sql(name: str, marker: Marker) -> str:
@@ -100,17 +108,22 @@ class PostgresSeeder:
             self._clone(template, database)
             return Outcome("reset", f"recreated from template {template} (sha256 {wanted.short})")
         reporter.state("seeding", f"restoring {request.format} dump")
-        self._recreate(database)
-        if request.format == "sql":
-            self._restore_sql(request, reporter)
-        else:
-            self._restore_archive(request, reporter)
+        staging = staging_name(database)
+        self._recreate(staging)
+        try:
+            if request.format == "sql":
+                self._restore_sql(request, staging, reporter)
+            else:
+                self._restore_archive(request, staging, reporter)
+        except SeedError:
+            self._drop(staging)
+            raise
+        self._swap_in(staging, database)
         reporter.state("seeding", f"keeping template {template}")
         self._clone(database, template)
         return Outcome("restored", f"restored {request.job.source.name} (sha256 {wanted.short})")
 
-    def _restore_sql(self, request: SeedRequest, reporter: Reporter) -> None:
-        database = request.job.database or ""
+    def _restore_sql(self, request: SeedRequest, database: str, reporter: Reporter) -> None:
         reporter.total(content_size(request.job.source), "bytes")
         argv = [
             *(find_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"),
@@ -121,8 +134,8 @@ class PostgresSeeder:
         if done.returncode != 0:
             raise SeedError(engine_message(done.stderr, f"psql exited with {done.returncode}"))
 
-    def _restore_archive(self, request: SeedRequest, reporter: Reporter) -> None:
-        source, database = request.job.source, request.job.database or ""
+    def _restore_archive(self, request: SeedRequest, database: str, reporter: Reporter) -> None:
+        source = request.job.source
         reporter.total(None, "items")
         # Listing the archive only feeds the progress total: it runs beside the restore.
         listing = threading.Thread(target=self._count_items, args=(source, reporter), daemon=True)
@@ -165,6 +178,26 @@ class PostgresSeeder:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(database))
             )
             conn.execute(sql.SQL("CREATE DATABASE {}").format(_ident(database)))
+
+    def _swap_in(self, staging: str, database: str) -> None:
+        """Replace ``database`` by the fully restored ``staging`` database, ending its sessions."""
+        with self._connect(MAINTENANCE_DB, autocommit=True) as conn:
+            self._terminate(conn, database)
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(database))
+            )
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(_ident(staging), _ident(database))
+            )
+
+    def _drop(self, database: str) -> None:
+        try:
+            with self._connect(MAINTENANCE_DB, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(database))
+                )
+        except SeedError:
+            pass  # the restore's own error is the one to report
 
     def _clone(self, source: str, target: str) -> None:
         """Make ``target`` a copy of ``source``; other sessions on either are ended first."""
