@@ -125,7 +125,6 @@ def test_find_a_trace_by_its_id_and_read_its_spans_logs_and_visitor(
 
     page.goto(f"{platform.dashboard_base}/visitors")
     expect(page.locator("#visitors")).to_contain_text("GB")
-    page.goto(f"{platform.dashboard_base}/logs?q=Data+engineer")
     page.goto(f"{platform.dashboard_base}/logs")
     page.locator(f'#logs a[href="/traces/{trace_id}"]').first.click()
     page.wait_for_url(f"**/traces/{trace_id}")

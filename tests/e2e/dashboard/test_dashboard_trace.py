@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.dashboard import RunningPlatform, create_job
+import httpx
+from tests.support.dashboard import RunningPlatform, create_job, new_traceparent
 from tests.support.example import poll
 
 SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
@@ -86,3 +87,40 @@ def test_up_prints_the_dashboard_url_and_homeport_dashboard_prints_it_again(
     assert f"dashboard: {platform.dashboard_url}" in platform.up_output
     shown = platform.homeport("dashboard")
     assert (shown.returncode, shown.stdout.strip()) == (0, platform.dashboard_url)
+
+
+def test_the_landing_page_calls_the_gateway_inside_the_visitors_trace(
+    platform: RunningPlatform,
+) -> None:
+    traceparent, trace_id, caller = new_traceparent()
+    page = httpx.get(
+        f"{platform.endpoints['gateway']}/", headers={"traceparent": traceparent}, timeout=10
+    )
+    assert page.status_code == 200, page.text
+    assert "Job board" in page.text
+
+    def chain(spans: list[dict[str, Any]], span: dict[str, Any]) -> list[str]:
+        """service:kind of each ancestor of ``span``, nearest first."""
+        by_id = {s["span_id"]: s for s in spans}
+        names = []
+        while span["parent_span_id"] in by_id:
+            span = by_id[span["parent_span_id"]]
+            names.append(f"{span['service']}:{span['kind']}")
+        return names
+
+    expected = [
+        f"monolith:{SERVER}",
+        f"gateway:{SERVER}",
+        f"landing:{CLIENT}",
+        f"landing:{SERVER}",
+        f"gateway:{SERVER}",
+    ]
+
+    def complete() -> list[dict[str, Any]] | None:
+        spans = platform.trace(trace_id)
+        queries = [s for s in spans if s["service"] == "monolith" and s["kind"] == CLIENT]
+        return spans if queries and chain(spans, queries[0]) == expected else None
+
+    spans = poll(complete, 20, f"the chain {expected} above the monolith's query")
+    first_gateway = next(s for s in spans if s["parent_span_id"] == caller)
+    assert first_gateway["service"] == "gateway"
