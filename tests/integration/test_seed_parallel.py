@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +17,8 @@ from tests.support.servers import PostgresServer, RedisServer
 
 from homeport.model import load_platform, load_platform_text
 from homeport.seed import SeedOptions, plan_seeds, seed_all
+from homeport.seed.errors import SeedCancelled
+from homeport.seed.processes import Processes
 
 PLATFORM = """
 name: t
@@ -88,3 +93,26 @@ def test_the_example_platform_seeds_restore(
     finally:
         drop_databases(postgres_server, database)
         redis.Redis(host=redis_server.host, port=redis_server.port, db=12).flushdb()
+
+
+def test_cancel_ends_a_running_restore_tool_promptly() -> None:
+    procs = Processes()
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            procs.run(["sleep", "30"], dict(os.environ))
+        except SeedCancelled as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not procs.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    procs.cancel()
+    worker.join(10)
+
+    assert time.monotonic() - started < 5
+    assert [str(e) for e in outcome] == ["seeding stopped before it finished"]

@@ -166,6 +166,8 @@ def _bar(status: TargetStatus) -> RenderableType:
 
 
 def _amount(status: TargetStatus) -> str:
+    if not status.total and not status.done:
+        return ""
     if status.unit == "bytes":
         done = _size(status.done)
         return f"{done} / {_size(status.total)}" if status.total else done

@@ -32,6 +32,12 @@ class Processes:
         self._running: set[subprocess.Popen[bytes]] = set()
         self.cancelled = threading.Event()
 
+    @property
+    def running(self) -> int:
+        """How many children are running now."""
+        with self._lock:
+            return len(self._running)
+
     def check_cancelled(self) -> None:
         """Raise SeedCancelled once a stop was asked."""
         if self.cancelled.is_set():
