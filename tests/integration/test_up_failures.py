@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import signal
 import socket
@@ -43,16 +42,18 @@ def test_a_crash_looping_service_backs_off_exponentially_then_fails_up(platform_
         """,
     )
 
-    async def body(hub: Hub, session: Session) -> tuple[list[float], ResourceFailed]:
+    async def body(hub: Hub, session: Session) -> tuple[list[float], list[float], ResourceFailed]:
         with pytest.raises(ResourceFailed) as caught:
             await session.wait_until_up()
-        return _starts(hub, "flaky"), caught.value
+        crashes = [e.ts for e in hub.events if (e.service, e.what) == ("flaky", "backoff")]
+        return _starts(hub, "flaky"), crashes, caught.value
 
-    starts, failure = run_session(loaded, body)
-    assert len(starts) == 5
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    for gap, backoff in zip(gaps, [0.1, 0.2, 0.4, 0.4], strict=True):
-        assert backoff <= gap < backoff + 0.5, gaps
+    starts, crashes, failure = run_session(loaded, body)
+    assert len(starts) == 5 and len(crashes) == 4
+    # Each wait between a crash and the next start doubles, up to max_backoff.
+    waits = [start - crash for crash, start in zip(crashes, starts[1:], strict=True)]
+    for waited, backoff in zip(waits, [0.1, 0.2, 0.4, 0.4], strict=True):
+        assert backoff <= waited < backoff + 0.5, waits
     assert "exited with code 3 while starting after 4 restarts" in str(failure)
     assert "crashing now" in str(failure)
 
@@ -131,7 +132,7 @@ def test_a_service_that_never_becomes_healthy_fails_up_with_its_logs(platform_di
     loaded = write_platform(
         platform_dir,
         """
-        api: {run: python svc.py, env: {MODE: unhealthy}, health: /healthz, startup_timeout: 1s}
+        api: {run: python svc.py, env: {MODE: unhealthy}, health: /healthz, startup_timeout: 3s}
         web: {run: python svc.py, wait_for: [api]}
         """,
     )
@@ -143,7 +144,7 @@ def test_a_service_that_never_becomes_healthy_fails_up_with_its_logs(platform_di
 
     failure, web = run_session(loaded, body)
     assert str(failure).splitlines()[0] == (
-        "service 'api' failed: not healthy within 1s: GET /healthz answered 500, expected 200"
+        "service 'api' failed: not healthy within 3s: GET /healthz answered 500, expected 200"
     )
     assert "listening" in str(failure)
     assert web.state == "blocked" and web.started_at is None

@@ -87,6 +87,8 @@ async def prepare_image(engine: Engine, image: str, service: str) -> None:
 class ContainerLauncher(Launcher):
     """``<engine> run --rm --network=host`` of the service's image, attached."""
 
+    prepares = True
+
     engine: Engine | None = None
     engine_ready: asyncio.Future[Engine] | None = None
 

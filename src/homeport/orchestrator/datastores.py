@@ -48,6 +48,8 @@ def _version_key(path: str) -> tuple[int, ...]:
 class PostgresLauncher(Launcher):
     """``postgres -D <state>/postgres/<name>/data`` on the allocated port, loopback only."""
 
+    prepares = True
+
     @property
     def home(self) -> Path:
         """This server's directory in the state dir (data and socket)."""
@@ -181,6 +183,8 @@ def _check_reachable(path: Path, user: str) -> None:
 
 class RedisLauncher(Launcher):
     """``redis-server`` on loopback, its RDB file kept in the state dir across runs."""
+
+    prepares = True
 
     @property
     def home(self) -> Path:

@@ -34,6 +34,9 @@ class Launch:
 class Launcher:
     """An executable: the ``run:`` command with the service's environment."""
 
+    prepares = False
+    """Whether ``prepare`` does work (an image, initdb); executables start without it."""
+
     def __init__(self, spec: ResourceSpec, book: LogBook) -> None:
         self.spec = spec
         self.book = book

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +42,7 @@ class LogBook:
         self._lines: dict[str, deque[LogLine]] = {}
         self._files: dict[str, IO[str]] = {}
         self._followers: list[tuple[str | None, asyncio.Queue[LogLine]]] = []
+        self._listeners: dict[str, Callable[[], None]] = {}
         directory.mkdir(parents=True, exist_ok=True)
 
     def path(self, service: str) -> Path:
@@ -57,6 +58,9 @@ class LogBook:
             handle = self._files[service] = self.path(service).open("a", encoding="utf-8")
         handle.write(line.render() + "\n")
         handle.flush()
+        listener = self._listeners.get(service)
+        if listener is not None:
+            listener()
         for wanted, queue in self._followers:
             if wanted in (None, service) and queue.qsize() < self.limit:
                 queue.put_nowait(line)
@@ -78,6 +82,13 @@ class LogBook:
     def unfollow(self, queue: asyncio.Queue[LogLine]) -> None:
         """Stop feeding a queue from ``follow``."""
         self._followers = [(s, q) for s, q in self._followers if q is not queue]
+
+    def listen(self, service: str, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` on each line of ``service`` (None: stop); health checks re-run then."""
+        if callback is None:
+            self._listeners.pop(service, None)
+        else:
+            self._listeners[service] = callback
 
     def close(self) -> None:
         """Close the log files."""

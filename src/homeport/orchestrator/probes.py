@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -129,23 +130,35 @@ def network_check(
     raise ValueError("log probes are built with log_check")
 
 
-async def until_healthy(check: Check, probe: Probe, deadline: float) -> Outcome:
+async def until_healthy(
+    check: Check, probe: Probe, deadline: float, poke: asyncio.Event | None = None
+) -> Outcome:
     """Poll ``check`` fast until ``success_threshold`` passes in a row, or return the last failure.
 
-    Polls every 50 ms (or the probe's interval if shorter): the delay between a service being
-    ready and homeport noticing adds to every link of a dependency chain.
+    Polls every 50 ms (or the probe's interval if shorter), and at once whenever ``poke`` is set
+    (the resource wrote a line): the delay between a service being ready and homeport noticing
+    adds to every link of a dependency chain.
     """
     if probe.initial_delay:
         await asyncio.sleep(min(probe.initial_delay, max(0.0, deadline - time.monotonic())))
     cadence = min(probe.interval, STARTUP_POLL)
     passes = 0
     last = Outcome(False, "not checked yet")
-    while time.monotonic() < deadline:
+    first = True
+    while first or time.monotonic() < deadline:
+        first = False
+        if poke is not None:
+            poke.clear()
         last = await check()
         passes = passes + 1 if last.ok else 0
         if passes >= probe.success_threshold:
             return last
-        await asyncio.sleep(cadence)
+        if poke is None:
+            await asyncio.sleep(cadence)
+            continue
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(cadence):
+                await poke.wait()
     return Outcome(False, last.detail)
 
 

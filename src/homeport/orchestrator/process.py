@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import errno
+import functools
 import os
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -44,9 +47,20 @@ async def spawn(
 ) -> asyncio.subprocess.Process:
     """Start ``argv`` in a new session (its own process group) with piped output.
 
-    Raises OSError when the program cannot be run.
+    The parent-death signal is set by util-linux's ``setpriv`` when it is there (the supervisor
+    then forks with vfork: ~3 ms instead of ~18 ms for a full fork of a large process), else by a
+    preexec function. Raises OSError when the program cannot be run.
     """
-    load_libc()
+    if shutil.which(argv[0], path=env.get("PATH")) is None and not os.path.exists(argv[0]):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", argv[0])
+    preexec: Callable[[], None] | None = None
+    setpriv = _setpriv()
+    if user is None and setpriv is not None:
+        name = signal.Signals(death_signal).name.removeprefix("SIG")
+        argv = [setpriv, "--pdeathsig", name, "--", *argv]
+    else:
+        load_libc()
+        preexec = _parent_death_signal(death_signal)
     return await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.DEVNULL,
@@ -55,10 +69,15 @@ async def spawn(
         env=env,
         cwd=str(cwd),
         start_new_session=True,
-        preexec_fn=_parent_death_signal(death_signal),
+        preexec_fn=preexec,
         user=user,
         limit=1 << 20,
     )
+
+
+@functools.cache
+def _setpriv() -> str | None:
+    return shutil.which("setpriv")
 
 
 def signal_group(pid: int, sig: int, whole_group: bool = True) -> None:

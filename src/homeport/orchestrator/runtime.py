@@ -59,6 +59,7 @@ class Runtime:
         self.timing_ready: float | None = None
         self._request: Request | None = None
         self._interrupt = asyncio.Event()
+        self._output = asyncio.Event()
 
     # -- what others ask ---------------------------------------------------------------------
 
@@ -153,6 +154,7 @@ class Runtime:
             self.launcher.note(reason)
             return "exit", None, reason
         self.process = process
+        self.hub.book.listen(self.spec.name, self._output.set)
         self._started(process.pid)
         self.pumps = [
             asyncio.create_task(pump(stream, self.hub.book, self.spec.name, name))
@@ -278,11 +280,11 @@ class Runtime:
         deadline += timeout
         startup = self._check_for(self.spec.startup)
         if startup is not None and self.spec.startup is not None:
-            outcome = await until_healthy(startup, self.spec.startup, deadline)
+            outcome = await until_healthy(startup, self.spec.startup, deadline, self._output)
             if not outcome.ok:
                 return outcome
         probe = self.spec.health or BUILTIN_PROBE
-        return await until_healthy(readiness, probe, deadline)
+        return await until_healthy(readiness, probe, deadline, self._output)
 
     def _watchers(self, readiness: Check | None) -> list[asyncio.Task[None]]:
         tasks: list[asyncio.Task[None]] = []

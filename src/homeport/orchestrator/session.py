@@ -118,11 +118,11 @@ class Session:
             engine=self.options.engine,
         )
         hub.start()
+        await hub.first_wave()
         dashboard = asyncio.create_task(
             asyncio.to_thread(_start_dashboard, self.state_dir, listener)
         )
         # The API (and aiohttp's import) comes after the first processes are on their way.
-        await asyncio.sleep(0)
         from homeport.orchestrator.control_api import ControlApi, new_token  # noqa: PLC0415
 
         token = new_token()

@@ -7,6 +7,7 @@ a resource starts the moment its last wait is satisfied and nothing is ever seri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
@@ -116,12 +117,20 @@ class Hub:
             if isinstance(launcher, ContainerLauncher):
                 engine = engine or asyncio.create_task(detect_engine(self.engine_choice))
                 launcher.engine_ready = engine
-            runtime.prepared = asyncio.create_task(launcher.prepare(self.fresh))
-            runtime.prepared.add_done_callback(self._prepared(runtime.spec.name))
+            if launcher.prepares:
+                runtime.prepared = asyncio.create_task(launcher.prepare(self.fresh))
+                runtime.prepared.add_done_callback(self._prepared(runtime.spec.name))
         if engine is not None:
             engine.add_done_callback(_retrieve)
         for runtime in self.runtimes.values():
             self._tasks.append(asyncio.create_task(runtime.lifecycle(), name=runtime.spec.name))
+
+    async def first_wave(self, timeout: float = 1.0) -> None:
+        """Return once every lifecycle has passed its first gate (the first processes started)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while any(r.status.state == "pending" for r in self.runtimes.values()):
+                    await self.changed()
 
     def _prepared(self, name: str) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
