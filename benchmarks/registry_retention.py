@@ -82,6 +82,22 @@ def _blob(data: bytes):  # type: ignore[no-untyped-def]
     return Blob(OCI_LAYER, data)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (from /proc), load-independent-ish."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid: int, run):  # type: ignore[no-untyped-def]
+    """Run ``run()``; its result with the registry's and this process's CPU seconds."""
+    registry_before, own_before = cpu_seconds(pid), time.process_time()
+    result = run()
+    return result, {
+        "registry_cpu_s": round(cpu_seconds(pid) - registry_before, 2),
+        "client_cpu_s": round(time.process_time() - own_before, 2),
+    }
+
+
 def homeport_plan(
     url: str, cache: ManifestCache
 ) -> tuple[float, dict[str, int], dict[str, str | None], int]:
@@ -142,17 +158,28 @@ def main() -> None:
         print(f"filled {REPOSITORIES} repositories in {time.perf_counter() - started:.1f}s")
         tags = REPOSITORIES * (DEV_BUILDS + PROD_OWN + PROD_PROMOTED + 2)
         cache = ManifestCache()  # in memory; the CLI keeps it in ~/.cache/homeport/registry
-        ours, our_counts, our_created, deletions = homeport_plan(registry.url, cache)
-        warm, warm_counts, warm_created, _ = homeport_plan(registry.url, cache)
-        theirs, their_counts, their_created = naive_scan(registry.url)
+        pid = registry.process.pid if registry.process else 0
+        (ours, our_counts, our_created, deletions), our_cpu = measured(
+            pid, lambda: homeport_plan(registry.url, cache)
+        )
+        (warm, warm_counts, warm_created, _), warm_cpu = measured(
+            pid, lambda: homeport_plan(registry.url, cache)
+        )
+        (theirs, their_counts, their_created), their_cpu = measured(
+            pid, lambda: naive_scan(registry.url)
+        )
         assert our_created == their_created == warm_created, "the scans disagree"
         manifest_requests = our_counts.get("manifest_get", 0) + our_counts.get("manifest_head", 0)
         result = {
             "tags": tags,
             "distinct_images": distinct,
-            "homeport_cold": {"seconds": round(ours, 3), "requests": our_counts},
-            "homeport_warm_cache": {"seconds": round(warm, 3), "requests": warm_counts},
-            "naive_peer": {"seconds": round(theirs, 3), "requests": their_counts},
+            "homeport_cold": {"seconds": round(ours, 3), "requests": our_counts, **our_cpu},
+            "homeport_warm_cache": {
+                "seconds": round(warm, 3),
+                "requests": warm_counts,
+                **warm_cpu,
+            },
+            "naive_peer": {"seconds": round(theirs, 3), "requests": their_counts, **their_cpu},
             "deletions_planned": deletions,
             "manifest_requests_per_tag": round(manifest_requests / tags, 3),
             "config_fetches_per_distinct_image": round(our_counts["blob_get"] / distinct, 3),

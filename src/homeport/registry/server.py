@@ -57,6 +57,9 @@ def config_document(
         "log": {"level": "warn", "accesslog": {"disabled": True}},
         "storage": {
             "filesystem": {"rootdirectory": str(storage)},
+            # as in the registry:2 image: blob stats served from memory (gc restarts the
+            # registry afterwards, so the cache never outlives a collection)
+            "cache": {"blobdescriptor": "inmemory"},
             "delete": {"enabled": delete_enabled},
             "maintenance": {
                 "readonly": {"enabled": readonly},
