@@ -95,6 +95,14 @@ class TelemetryStore:
     def add_spans(self, rows: Iterable[SpanRow]) -> int:
         """Store spans; returns how many."""
         now = time.time_ns()
+        resources: dict[int, str] = {}  # spans of one batch share their resource's dict
+
+        def resource_json(resource: dict[str, Any]) -> str:
+            text = resources.get(id(resource))
+            if text is None:
+                text = resources[id(resource)] = json.dumps(resource)
+            return text
+
         values = [
             (
                 r.trace_id,
@@ -108,9 +116,9 @@ class TelemetryStore:
                 r.status_code,
                 r.status_message,
                 json.dumps(r.attributes),
-                json.dumps(r.resource),
-                json.dumps(r.events),
-                json.dumps(r.links),
+                resource_json(r.resource),
+                json.dumps(r.events) if r.events else "[]",
+                json.dumps(r.links) if r.links else "[]",
                 now,
             )
             for r in rows
