@@ -130,13 +130,18 @@ def test_find_a_trace_by_its_id_and_read_its_spans_logs_and_visitor(
     page.wait_for_url(f"**/traces/{trace_id}")
 
 
-def test_console_shows_live_lines_and_filters_them(page: Page, platform: RunningPlatform) -> None:
-    page.goto(f"{platform.dashboard_base}/console?service=jobs")
-    lines = page.locator("#console .line")
-    expect(lines.first).to_be_visible()
-    page.locator("#console-search").fill("Uvicorn running")
-    visible = page.locator("#console .line:visible")
-    expect(visible.first).to_contain_text("Uvicorn running")
-    for text in visible.all_inner_texts():
-        assert "Uvicorn running" in text
+def test_console_shows_new_lines_live_and_filters_them(
+    page: Page, platform: RunningPlatform
+) -> None:
+    page.goto(f"{platform.dashboard_base}/console?service=ai")
+    expect(page.locator("#console .line").first).to_be_visible()
+    page.locator("#console-search").fill("tags")
+    expect(page.locator("#live.on")).to_be_visible()
+    tagged = page.locator("#console .line:visible", has_text="tags")
+    before = tagged.count()
+    create_job(platform, "Console engineer (browser test)")
+    # The AI worker logs "entry <id> job <id> tags [...]"; the line arrives over the event stream.
+    expect(tagged).to_have_count(before + 1, timeout=WAIT_MS)
+    for text in page.locator("#console .line:visible").all_inner_texts():
+        assert "tags" in text
     shoot(page, "dashboard-console.png")
