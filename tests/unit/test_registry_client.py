@@ -160,3 +160,18 @@ def test_no_answer_is_reported_as_unreachable() -> None:
 
     with client_for(handler) as client, pytest.raises(RegistryUnreachable, match="--url"):
         client.ping()
+
+
+def test_a_read_on_a_broken_kept_alive_connection_is_sent_once_more() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if len(calls) == 1:
+            raise httpx.ReadError("connection reset", request=request)
+        return httpx.Response(200, json={"name": "app", "tags": ["dev"]})
+
+    with client_for(handler) as client:
+        assert client.tags("app") == ["dev"]
+        assert client.requests["transport_retry"] == 1
+    assert calls == ["GET", "GET"]

@@ -258,7 +258,7 @@ class RegistryClient:
         with self._count_lock:
             self.requests[kind] += 1
         try:
-            response = self._send(method, url, headers)
+            response = self._send_retrying(method, url, headers)
             if response.status_code == 401 and self._auth.answer(
                 self._http, method, _path(url), response
             ):
@@ -273,6 +273,19 @@ class RegistryClient:
         if response.status_code in ok or (missing_ok and response.status_code == 404):
             return response
         raise _status_error(self.url, method, url, response)
+
+    def _send_retrying(
+        self, method: str, url: str, headers: dict[str, str] | None
+    ) -> httpx.Response:
+        """Send; a read (GET, HEAD) is sent once more if a kept-alive connection broke."""
+        try:
+            return self._send(method, url, headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if method not in ("GET", "HEAD"):
+                raise
+            with self._count_lock:
+                self.requests["transport_retry"] += 1
+            return self._send(method, url, headers)
 
     def _send(self, method: str, url: str, headers: dict[str, str] | None) -> httpx.Response:
         authorization = self._auth.header(method, _path(url))
