@@ -190,7 +190,13 @@ def status(
     settings = _settings(file, url, config, storage, retention=_flags(None, group, None, None))
     with _client(settings.url, insecure, ca_cert) as client:
         inventory = _read(client, None, use_cache)
-    disk = disk_usage(settings.storage) if settings.storage else None
+    disk = None
+    if settings.storage is not None and (settings.storage.is_dir() or storage or config):
+        disk = disk_usage(settings.storage)
+    elif settings.storage is not None:  # the file's path, on another host than this one
+        err_console.print(
+            f"note: no disk figures: {settings.storage} is not on this machine", markup=False
+        )
     result = summarize(settings.url, inventory, _policy(settings, None), disk)
     if alert is not None and disk is None:
         raise RegistryError("--alert needs the registry's storage: give --storage or --config")
