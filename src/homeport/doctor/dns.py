@@ -16,11 +16,9 @@ from homeport.doctor.names import (
     wildcard_covers,
     zone_of,
 )
-from homeport.model import DnsRecord, Edge, LoadedPlatform
+from homeport.model import DnsRecord, LoadedPlatform
 
 PROXIABLE_TYPES = ("A", "AAAA", "CNAME")
-# The four record checks share one pass over the records; keyed by the Edge they came from.
-_PLACED: dict[int, tuple[Edge, list[PlacedRecord]]] = {}
 
 
 @dataclass(frozen=True)
@@ -39,21 +37,15 @@ class PlacedRecord:
 
 
 def placed_records(loaded: LoadedPlatform) -> list[PlacedRecord]:
-    """Every record of every zone, with its fully qualified name (computed once per platform)."""
+    """Every record of every zone, with its fully qualified name."""
     edge = loaded.platform.edge
     if edge is None:
         return []
-    cached = _PLACED.get(id(edge))
-    if cached is not None and cached[0] is edge:
-        return cached[1]
-    placed = [
+    return [
         PlacedRecord(zone, index, record_fqdn(record.name, zone), record)
         for zone, body in edge.zones.items()
         for index, record in enumerate(body.records)
     ]
-    _PLACED.clear()  # one platform at a time: keep memory flat in long-lived processes
-    _PLACED[id(edge)] = (edge, placed)
-    return placed
 
 
 def _tunnel_cnames(loaded: LoadedPlatform) -> Iterator[PlacedRecord]:
