@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -22,22 +22,19 @@ from homeport.cli.common import (
     print_json,
     reports_errors,
 )
-from homeport.edge.apply import Applier
-from homeport.edge.cloudflare import CloudflareApi
-from homeport.edge.current import read_current
 from homeport.edge.desired import desired_edge
 from homeport.edge.diff import plan_edge
 from homeport.edge.errors import ChecksumMismatch, EdgeError
-from homeport.edge.importer import import_edge
 from homeport.edge.plan import Plan
-from homeport.edge.preflight import check_limits, check_permissions
 from homeport.edge.render import render_plan
-from homeport.edge.rollback import rollback as run_rollback
 from homeport.edge.safety import check_safety, unsafe_reasons
 from homeport.edge.state import CurrentEdge, DesiredEdge
 from homeport.errors import ConfigError
 from homeport.model import LoadedPlatform
 from homeport.model.edge import Edge
+
+if TYPE_CHECKING:  # the SDK takes a second to import: only commands that call Cloudflare load it
+    from homeport.edge.cloudflare import CloudflareApi
 
 app = typer.Typer(
     name="edge",
@@ -82,6 +79,8 @@ class ProgressClock:
 
 def connect(quiet: bool = False) -> CloudflareApi:
     """The API client from the environment, with waits shown as progress."""
+    from homeport.edge.cloudflare import CloudflareApi  # noqa: PLC0415
+
     clock = ProgressClock(quiet)
     return CloudflareApi.from_env(clock=clock, on_wait=clock.announce)
 
@@ -111,6 +110,8 @@ def make_plan(file: Path | None, zone: str | None, adopt: bool, quiet: bool = Fa
     desired = desired_edge(edge_of(loaded), only_zone=zone)
     if zone is not None and not desired.zones:
         raise EdgeError(f"zone {zone} is not in the file's edge.zones")
+    from homeport.edge.current import read_current  # noqa: PLC0415
+
     api = connect(quiet)
     current = read_current(api, desired)
     return Session(loaded, api, desired, current, plan_edge(desired, current, adopt=adopt))
@@ -171,11 +172,11 @@ def apply(
             "Cloudflare changed since the plan was reviewed; nothing was changed. Run "
             "'homeport edge plan' again and review it"
         )
+    from homeport.edge.apply import Applier  # noqa: PLC0415
+    from homeport.edge.preflight import check_limits, check_permissions  # noqa: PLC0415
+
     check_safety(plan, force=force)
     check_limits(session.desired, session.current)
-    check_permissions(session.api, plan, session.desired, session.current)
-    if not yes and not typer.confirm("Apply these changes to Cloudflare?", default=False):
-        raise fail("nothing was changed", 1)
     applier = Applier(
         session.api,
         plan,
@@ -183,6 +184,10 @@ def apply(
         session.current,
         progress=None if quiet else lambda line: err_console.print(line, markup=False),
     )
+    applier.check_tunnel_version()
+    check_permissions(session.api, plan, session.desired, session.current)
+    if not yes and not typer.confirm("Apply these changes to Cloudflare?", default=False):
+        raise fail("nothing was changed", 1)
     report = applier.run(session.loaded.state_dir)
     for warning in report.warnings:
         err_console.print(f"warning: {warning}", style="yellow", markup=False)
@@ -204,6 +209,8 @@ def rollback(
     """Put back the pre-images an apply journaled."""
     if not yes and not typer.confirm(f"Restore the pre-images of {journal}?", default=False):
         raise fail("nothing was changed", 1)
+    from homeport.edge.rollback import rollback as run_rollback  # noqa: PLC0415
+
     report = run_rollback(connect(), journal)
     for line in report.done:
         console.print(line, markup=False)
@@ -236,6 +243,8 @@ def import_(
     keep: dict[str, Any] = {}
     if existing is not None and existing.failover is not None:
         keep["failover"] = existing.failover.model_dump(mode="json", exclude_defaults=True)
+    from homeport.edge.importer import import_edge  # noqa: PLC0415
+
     section, skipped = import_edge(
         connect(),
         account,

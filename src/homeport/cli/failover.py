@@ -17,7 +17,6 @@ from homeport.cli.common import (
     reports_errors,
 )
 from homeport.cli.edge import connect, edge_of
-from homeport.edge.failover import run_failover
 
 
 class Direction(StrEnum):
@@ -46,6 +45,8 @@ def failover(
     as_json: JsonOption = False,
 ) -> None:
     """Point the environment's hostnames at the Pages standby or back at the tunnel."""
+    from homeport.edge.failover import run_failover  # noqa: PLC0415  (the SDK loads slowly)
+
     edge = edge_of(load(file))
     report = run_failover(connect(), edge, direction.value, scope.value, force=force)
     if as_json:
