@@ -163,3 +163,32 @@ def test_refused() -> None:
 
     with pytest.raises(UpstreamError, match="refused"):
         asyncio.run(attempt())
+
+
+def test_bytes_after_the_answer_retire_the_connection() -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+        await writer.drain()
+
+    async def scenario() -> bool:
+        server, port = await serve(answer)
+        pool = UpstreamPool(2.0)
+        first = await pool.acquire("127.0.0.1", port)
+        first.write(request_head("GET", "/", [("Host", "t")]))
+        await first.response(2.0)
+        pool.release("127.0.0.1", port, first)
+        deadline = asyncio.get_running_loop().time() + 5
+        while not first.closed and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        second = await pool.acquire("127.0.0.1", port)
+        fresh = second is not first
+        second.close()
+        pool.close()
+        await stop(server)
+        return fresh
+
+    assert asyncio.run(scenario())

@@ -216,7 +216,7 @@ class Proxy:
                     connection.write(b"\r\n")
                 else:
                     connection.write(chunk)
-                await connection.drain()
+                await connection.drain(self.limits.read_timeout)
             if chunked:
                 connection.write(b"0\r\n\r\n")
         await connection.response(self._wait(deadline))

@@ -36,6 +36,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reused = False
+        self.idle = False
         self._can_write = True
         self._drain: asyncio.Future[None] | None = None
         self._reset()
@@ -61,6 +62,9 @@ class UpstreamConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Feed the parser; a malformed answer breaks the exchange."""
+        if self.idle:  # bytes nobody asked for: this connection cannot be trusted again
+            self.close()
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError:
@@ -146,12 +150,12 @@ class UpstreamConnection(asyncio.Protocol):
             raise UpstreamError("broken")
         self.transport.write(data)
 
-    async def drain(self) -> None:
-        """Wait while the upstream is not reading."""
+    async def drain(self, timeout: float) -> None:
+        """Wait while the upstream is not reading, at most ``timeout`` seconds."""
         if self._can_write:
             return
         self._drain = self.loop.create_future()
-        await self._drain
+        await _within(self._drain, timeout, self.loop)
 
     async def response(self, timeout: float) -> None:
         """Wait for the status line and headers, at most ``timeout`` seconds."""
@@ -191,6 +195,7 @@ class UpstreamConnection(asyncio.Protocol):
         """Ready the connection for the next exchange."""
         self._reset()
         self.reused = True
+        self.idle = True
 
     def close(self) -> None:
         """Close the socket."""
@@ -226,6 +231,7 @@ class UpstreamPool:
         while idle:
             connection = idle.pop()
             if not connection.closed:
+                connection.idle = False
                 return connection
         return await self.connect(host, port)
 
