@@ -165,3 +165,16 @@ def test_reset_starts_over_without_a_restart(emulator: Emulator) -> None:
     assert (emulator.control.faults(), emulator.control.requests()) == ([], [])
     assert list(client.dns.records.list(zone_id=zone_id)) == []
     assert len(list(client.zones.list())) == 2
+
+
+def test_an_applied_5xx_makes_the_change_and_loses_the_answer(emulator: Emulator) -> None:
+    client = emulator.client()
+    zone_id = emulator.zone_id("elkhair.tech")
+    emulator.control.add_fault("502", method="POST", path=r"/dns_records$", applied=True)
+    with pytest.raises(cloudflare.InternalServerError) as lost:
+        client.dns.records.create(zone_id=zone_id, type="A", name="x", content="192.0.2.1", ttl=1)
+    assert lost.value.status_code == 502
+    with pytest.raises(cloudflare.BadRequestError) as retried:
+        client.dns.records.create(zone_id=zone_id, type="A", name="x", content="192.0.2.1", ttl=1)
+    assert isinstance(retried.value.body, dict)
+    assert retried.value.body["errors"][0]["code"] == 81057

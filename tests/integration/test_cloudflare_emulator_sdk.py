@@ -21,9 +21,7 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def client(emulator: Emulator) -> cloudflare.Cloudflare:
-    return cloudflare.Cloudflare(
-        api_token=emulator.token, base_url=emulator.base_url, max_retries=0
-    )
+    return emulator.client()
 
 
 def test_the_sdk_lists_the_default_zones(client: cloudflare.Cloudflare) -> None:
@@ -56,8 +54,13 @@ def test_the_tunnel_is_healthy_with_connections(
 
 def test_a_stopped_emulator_answers_nothing_even_on_a_pooled_connection() -> None:
     emulator = start_emulator()
-    client = emulator.client()
-    assert len(list(client.zones.list())) == 2
-    emulator.stop()
-    with pytest.raises(cloudflare.APIConnectionError):
-        client.zones.list()
+    client = cloudflare.Cloudflare(
+        api_token=emulator.token, base_url=emulator.base_url, max_retries=0
+    )
+    try:
+        assert len(list(client.zones.list())) == 2
+        emulator.stop()
+        with pytest.raises(cloudflare.APIConnectionError):
+            client.zones.list()
+    finally:
+        client.close()

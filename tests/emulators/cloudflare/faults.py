@@ -27,6 +27,7 @@ FAULT_KEYS = {
     "record_name": "str",
     "tunnel_id": "str",
     "config": "object",
+    "applied": "bool",
 }
 
 
@@ -37,6 +38,8 @@ def _is_a(value: object, kind: str) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if kind == "str":
         return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
     return isinstance(value, dict)
 
 
@@ -54,6 +57,7 @@ class Fault:
     record_name: str | None = None
     tunnel_id: str | None = None
     config: JsonDict | None = None
+    applied: bool = False
     seen: int = 0
     fired: int = 0
     id: int = 0

@@ -39,12 +39,16 @@ tokens with fewer permissions: ``{"value": "t2", "permissions": ["zone:read", "d
 Faults (``control.add_fault(kind, **options)``), all deterministic: ``method`` and ``path``
 (a regex searched in the path, e.g. ``r"/dns_records$"``) choose the requests; ``after=N`` lets
 N matching requests through first; ``times`` is how many times it fires (default 1, ``None`` =
-forever). Kinds: ``"429"`` (``retry_after`` seconds, default 300; sends ``Retry-After`` and
-``Ratelimit`` headers), ``"500"``/``"502"``/``"503"``, ``"batch_fail"`` (``record_name``: any
-DNS write, batch or single, touching that fully-qualified name is refused with 400/1004 and
-nothing in that batch is applied), ``"dashboard_edit_tunnel"`` (bumps the tunnel configuration
-``version`` as a dashboard edit would, optionally replacing it with ``config``; applied at once
-unless ``method``/``path`` are given, in which case just before the matching request).
+forever). Kinds:
+
+- ``"429"``: ``retry_after`` seconds (default 300) in ``Retry-After`` and ``Ratelimit`` headers.
+- ``"500"``/``"502"``/``"503"``: before the request is carried out, or after it with
+  ``applied=True`` (the change is made and the answer lost).
+- ``"batch_fail"``: ``record_name`` (fully qualified); any DNS write touching it, batch or
+  single, is refused with 400/1004, and nothing in that batch is applied.
+- ``"dashboard_edit_tunnel"``: bumps the tunnel configuration ``version`` as a dashboard edit
+  would, optionally replacing it with ``config``; at once, unless ``method``/``path`` are given,
+  in which case just before the matching request.
 
 Other control calls: ``requests(method, path)`` / ``reset_requests()`` (the request log: method,
 path from ``/client/v4``, query dict, status, body of writes), ``state()`` / ``load_state(s)``,
@@ -65,7 +69,7 @@ import json
 import re
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cloudflare
@@ -182,6 +186,7 @@ class Emulator:
     server: CloudflareEmulator
     token: str
     account_id: str
+    _clients: list[cloudflare.Cloudflare] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -201,17 +206,23 @@ class Emulator:
         return str(zone["id"])
 
     def client(self, token: str | None = None) -> cloudflare.Cloudflare:
-        """The official SDK pointed at the emulator, with ``max_retries=0`` as homeport uses it."""
-        return cloudflare.Cloudflare(
+        """The official SDK pointed at the emulator, with ``max_retries=0`` as homeport uses it;
+        ``stop()`` closes it."""
+        client = cloudflare.Cloudflare(
             api_token=token or self.token, base_url=self.base_url, max_retries=0
         )
+        self._clients.append(client)
+        return client
 
     def env(self) -> dict[str, str]:
         """``CLOUDFLARE_BASE_URL`` and ``CLOUDFLARE_API_TOKEN`` for a subprocess."""
         return {"CLOUDFLARE_BASE_URL": self.base_url, "CLOUDFLARE_API_TOKEN": self.token}
 
     def stop(self) -> None:
-        """Stop the server (idempotent enough for a ``finally``)."""
+        """Stop the server and close the SDK clients ``client()`` made."""
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
         self.server.stop()
 
     def __enter__(self) -> Emulator:

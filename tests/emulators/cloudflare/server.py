@@ -126,7 +126,7 @@ class CloudflareEmulator:
             token = self._authenticate(headers.get("authorization"))
             remaining, reset = self.limiter.hit(token["value"])
             extra = self.limiter.headers(remaining, reset)
-            self._inject(method, path)
+            late_failure = self._inject(method, path)
             route, params, known = find_route(method, path)
             if route is None:
                 if known:
@@ -137,8 +137,10 @@ class CloudflareEmulator:
                 call = Call(
                     method, path, params, query, body, self.state, self.faults, _visible(token)
                 )
-                self._check_scope(call, token, path)
+                self._check_scope(call, path)
                 result = route.handler(call)
+            if late_failure is not None:
+                raise late_failure
             if isinstance(result, Reply):
                 status, payload = result.status, result.payload
             else:
@@ -168,7 +170,9 @@ class CloudflareEmulator:
                 return token
         raise ApiError(401, 1000, "Invalid API Token")
 
-    def _inject(self, method: str, path: str) -> None:
+    def _inject(self, method: str, path: str) -> ApiError | None:
+        """Fire the faults due on this request; a 5xx with ``applied`` is returned, to be raised
+        after the request has been carried out (the change is made, the answer lost)."""
         fault = self.faults.take(method, path, ("dashboard_edit_tunnel",))
         if fault is not None:
             with self.state.lock:
@@ -177,10 +181,14 @@ class CloudflareEmulator:
         if fault is not None:
             raise rate_limited(fault.retry_after, self.limiter.limit, self.limiter.window)
         fault = self.faults.take(method, path, ("500", "502", "503", "5xx"))
-        if fault is not None:
-            raise ApiError(fault.status, 10001, "Internal Server Error: please try again later")
+        if fault is None:
+            return None
+        error = ApiError(fault.status, 10001, "Internal Server Error: please try again later")
+        if fault.applied:
+            return error
+        raise error
 
-    def _check_scope(self, call: Call, token: JsonDict, path: str) -> None:
+    def _check_scope(self, call: Call, path: str) -> None:
         account_id = call.params.get("account_id")
         if account_id is not None and account_id != self.state.account["id"]:
             raise ApiError(403, 9109, "Unauthorized to access requested resource")
@@ -195,7 +203,7 @@ class CloudflareEmulator:
                 f"Could not route to {API_PREFIX}{path}, "
                 "perhaps your object identifier is invalid?",
             )
-        visible = _visible(token)
+        visible = call.visible_zones
         if visible is not None and zone["name"] not in visible:
             raise ApiError(403, 9109, "Unauthorized to access requested resource")
 
