@@ -63,7 +63,14 @@ def config_document(
             "delete": {"enabled": delete_enabled},
             "maintenance": {
                 "readonly": {"enabled": readonly},
-                "uploadpurging": {"enabled": False},
+                # interrupted pushes leave partial uploads behind; purge them weekly
+                # (never while read-only: the purger writes)
+                "uploadpurging": {
+                    "enabled": not readonly,
+                    "age": "168h",
+                    "interval": "24h",
+                    "dryrun": False,
+                },
             },
         },
         "http": {"addr": f"{host}:{port}"},
