@@ -89,7 +89,11 @@ class MarkerControl:
     service through the supervisor's control API."""
 
     def __init__(
-        self, marker: Path, restart: Callable[[], object], client: RegistryClient, timeout: float = 60
+        self,
+        marker: Path,
+        restart: Callable[[], object],
+        client: RegistryClient,
+        timeout: float = 60,
     ) -> None:
         self.marker = marker
         self.restart = restart

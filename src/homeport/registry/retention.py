@@ -175,7 +175,7 @@ def plan_retention(inventory: Inventory, policy: RetentionPolicy) -> RetentionPl
     return RetentionPlan(tuple(decisions), deletions, freed, kept_digests)
 
 
-def _why_not(group: Any) -> str:
+def _why_not(group: GroupRule | None) -> str:
     if group is None:
         return "no kept tag"
     return f"older than the newest {group.keep_last} of {group.name}"
