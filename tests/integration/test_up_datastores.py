@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,22 @@ def test_postgres_and_redis_answer_when_healthy_and_keep_data_unless_fresh(
         return found is not None and found[0] is not None
 
     assert run_session(loaded, fresh, UpOptions(fresh=True)) is False
+
+
+def test_a_registry_kind_serves_the_distribution_api(tmp_path: Path) -> None:
+    require_binary("docker-registry")
+    loaded = write_platform(tmp_path, "registry: {kind: registry}\n")
+
+    async def body(hub: Hub, session: Session) -> int:
+        await session.wait_until_up()
+        url = hub.runtimes["registry"].spec.endpoint.url
+        with urllib.request.urlopen(f"{url}/v2/_catalog", timeout=10) as response:
+            assert json.loads(response.read()) == {"repositories": []}
+            return int(response.status)
+
+    assert run_session(loaded, body) == 200
+    assert kill_leftovers_list(tmp_path) == []
+
+
+def kill_leftovers_list(directory: Path) -> list[int]:
+    return list(kill_leftovers(directory / ".homeport"))

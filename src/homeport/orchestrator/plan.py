@@ -37,6 +37,7 @@ class ResourceSpec:
     databases: tuple[str, ...] = ()
     fixed_port: bool = False
     state_dir: Path = Path(".homeport")
+    mirror_upstream: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def plan_resource(
         databases=tuple(service.databases),
         fixed_port=service.port is not None,
         state_dir=state_dir,
+        mirror_upstream=service.mirror.upstream if service.mirror else None,
     )
 
 

@@ -26,6 +26,7 @@ from homeport.orchestrator.graph import (
 from homeport.orchestrator.launchers import Launcher
 from homeport.orchestrator.logs import LogBook
 from homeport.orchestrator.plan import ResourceSpec, RunPlan
+from homeport.orchestrator.registries import RegistryLauncher
 from homeport.orchestrator.runtime import Runtime
 from homeport.orchestrator.state import PidRegistry
 from homeport.orchestrator.status import Event, Status
@@ -34,6 +35,7 @@ LAUNCHERS: dict[str, type[Launcher]] = {
     "postgres": PostgresLauncher,
     "redis": RedisLauncher,
     "container": ContainerLauncher,
+    "registry": RegistryLauncher,
 }
 SHUTDOWN_BUDGET = 4.0
 FAILURE_LINES = 20
