@@ -28,6 +28,10 @@ services:
       - {{into: postgres, database: {database}, from: seeds/jobs.dump}}
       - {{into: redis, database: "11", from: {cache}}}
     wait_for: [postgres, redis]
+  warmup:
+    kind: seed
+    seeds:
+      - {{into: redis, database: "10", from: {cache}}}
 """
 
 
@@ -56,7 +60,8 @@ def platform(
     file.write_text(PLATFORM.format(database=database, cache="seeds/cache.redis"))
     yield file, database
     drop_databases(postgres_server, source, database)
-    redis.Redis(host=redis_server.host, port=redis_server.port, db=11).flushdb()
+    for db in (10, 11):
+        redis.Redis(host=redis_server.host, port=redis_server.port, db=db).flushdb()
 
 
 def targets(postgres_server: PostgresServer, redis_server: RedisServer) -> list[str]:
@@ -86,10 +91,11 @@ def test_seed_then_rerun_from_state_file_then_reset(
     assert "— restored jobs.dump (sha256 " in lines[0]
     assert lines[1].startswith("redis/11: done in ")
     assert "— 1 commands (sha256 " in lines[1]
+    assert lines[2].startswith("redis/10: done in ")
     assert second.returncode == 0, second.stderr
     report = json.loads(second.stdout)
     assert report["status"] == "ready"
-    assert [t["state"] for t in report["targets"].values()] == ["skipped", "skipped"]
+    assert [t["state"] for t in report["targets"].values()] == ["skipped"] * 3
     assert report["targets"]["redis/11"]["message"].startswith("nothing to do")
     assert reset.returncode == 0
     assert f"recreated from template {database}__homeport_template" in reset.stdout
@@ -106,7 +112,7 @@ def test_no_address_says_to_start_up_or_pass_target(platform: tuple[Path, str]) 
         f"no address for service 'postgres': start `homeport up -f {file}` "
         "(it records every address) or pass --target postgres=URL"
     ) in done.stderr
-    assert "seed failed: 2 of 2 targets" in done.stderr
+    assert "seed failed: 3 of 3 targets" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -142,7 +148,8 @@ def test_serve_reports_healthy_and_idles_until_sigterm(
         "redis": {"host": "127.0.0.1", "port": redis_server.port, "url": redis_server.url},
     }
     port = free_port()
-    process = serve(file, port, {"HOMEPORT_ENDPOINTS": json.dumps(endpoints)})
+    env = {"HOMEPORT_ENDPOINTS": json.dumps(endpoints), "HOMEPORT_SERVICE": "seed"}
+    process = serve(file, port, env)
     try:
         healthy = wait_health(f"http://127.0.0.1:{port}/healthz", 200)
         assert process.poll() is None  # still serving after seeding
@@ -150,7 +157,9 @@ def test_serve_reports_healthy_and_idles_until_sigterm(
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=20)
 
-    assert healthy.json()["targets"][f"postgres/{database}"]["state"] == "done"
+    targets = healthy.json()["targets"]
+    assert targets[f"postgres/{database}"]["state"] == "done"
+    assert sorted(targets) == sorted([f"postgres/{database}", "redis/11"])  # not warmup's
     assert process.returncode == 0, err
     assert out.splitlines()[0] == f"health: http://127.0.0.1:{port}/healthz"
 

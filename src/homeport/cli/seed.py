@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,6 +28,7 @@ from homeport.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from homeport.model import Service
     from homeport.seed import SeedRun, StatusBoard, TargetStatus
 
 STATE_STYLES = {
@@ -89,7 +90,7 @@ def seed(
 
     loaded = load(file)
     endpoints = load_endpoints(loaded.state_dir, os.environ, target or [])
-    planned = plan_seeds(loaded, endpoints, service)
+    planned = plan_seeds(loaded, endpoints, service or _started_as(loaded.platform.services))
     address = parse_address(serve) if serve else None
     run = SeedRun(planned, SeedOptions(reset, jobs, wait_timeout))
     health = HealthServer(run.board, *address).start() if address else None
@@ -120,6 +121,12 @@ def seed(
             health.close()
     if board.overall() != "ready":
         raise typer.Exit(1)
+
+
+def _started_as(services: Mapping[str, Service]) -> str | None:
+    """The seed service `homeport up` started this as ($HOMEPORT_SERVICE): seed only its own."""
+    name = os.environ.get("HOMEPORT_SERVICE", "")
+    return name if name in services and services[name].kind == "seed" else None
 
 
 def _on_stop_signals(handler: Callable[[], None]) -> None:
