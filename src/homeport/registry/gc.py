@@ -1,7 +1,7 @@
 """Safe garbage collection around distribution's own collector.
 
-The sequence: read what is kept (every tag and what it needs); restart the registry read-only
-so no push races the collector; run ``garbage-collect --dry-run`` and refuse if it would delete
+The sequence: restart the registry read-only so no push races the collector; read what is kept
+(every tag and what it needs); run ``garbage-collect --dry-run`` and refuse if it would delete
 any blob a kept tag needs; run the real collection; restore writes (always, even on failure);
 then HEAD every kept manifest and blob, and report the bytes the storage lost.
 
@@ -104,11 +104,6 @@ def collect_garbage(
     timeout: float = 600.0,
 ) -> GcReport:
     """Run the whole safe sequence (module doc); raise VerificationError if a kept tag broke."""
-    inventory = read_inventory(client)
-    refused = tuple(untagged_risks(inventory)) if delete_untagged else ()
-    use_untagged = delete_untagged and not refused
-    needed = kept_digests(inventory)
-    before = blob_bytes(storage)
     notes: list[str] = []
     control.set_readonly(True)
     try:
@@ -117,6 +112,12 @@ def collect_garbage(
                 "the registry still accepts pushes after the read-only restart; "
                 "check that the restart applies storage.maintenance.readonly"
             )
+        # read what is kept only now that nothing can change it until writes come back
+        inventory = read_inventory(client)
+        refused = tuple(untagged_risks(inventory)) if delete_untagged else ()
+        use_untagged = delete_untagged and not refused
+        needed = kept_digests(inventory)
+        before = blob_bytes(storage)
         dry = _collect(binary, config, dry_run=True, untagged=use_untagged, timeout=timeout)
         if use_untagged and set(dry.manifests) & set(needed):
             notes.append("the dry run would delete manifests kept tags need; ran without -m")
