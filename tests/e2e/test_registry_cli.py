@@ -126,7 +126,7 @@ def webhook() -> Iterator[str]:
 def test_status_over_the_threshold_exits_non_zero_and_posts_the_webhook(
     managed: ManagedRegistry, webhook: str, tmp_path: Path
 ) -> None:
-    push_images(managed.url)
+    images = push_images(managed.url)
     done = homeport(
         "status",
         "--url",
@@ -162,10 +162,13 @@ def test_status_over_the_threshold_exits_non_zero_and_posts_the_webhook(
         str(managed.storage),
         "--alert",
         "100%",
+        "--digests",
         cwd=tmp_path,
     )
     assert calm.returncode == 0, calm.stderr
     assert "2 repositories, 5 tags, 4 images" in calm.stdout
+    dev3 = next(line for line in calm.stdout.splitlines() if " dev-3 " in line)
+    assert images["dev-3"].digest[:19] in dev3
 
 
 def test_plan_apply_and_gc_with_a_restart_command(managed: ManagedRegistry, tmp_path: Path) -> None:

@@ -181,6 +181,9 @@ def status(
         str | None, typer.Option(help="POST the alert as JSON to this URL (for cron).")
     ] = None,
     group: GroupOption = None,
+    digests: Annotated[
+        bool, typer.Option("--digests", help="One line per tag: digest and creation time.")
+    ] = False,
     use_cache: CacheOption = True,
     insecure: InsecureOption = False,
     ca_cert: CaOption = None,
@@ -205,7 +208,7 @@ def status(
     if as_json:
         print_json(result.as_dict())
     else:
-        print_status(result)
+        print_status(result, digests)
     if result.alerts and alert is None:  # registry.disk_alert: say it, but exit 0
         for line in result.alerts:
             err_console.print(f"warning: {line}", style="yellow", markup=False, soft_wrap=True)

@@ -11,20 +11,10 @@ from homeport.registry.retention import RetentionPlan
 from homeport.registry.status import RegistryStatus, human_bytes
 
 
-def print_status(result: RegistryStatus) -> None:
-    """Repositories with their tags per group and sizes, then totals and disk usage."""
-    table = Table("repository", "group", "tags", "images", "unique size", box=None)
-    for repo in result.repositories:
-        for index, (group, tags) in enumerate(sorted(repo.groups.items())):
-            names = ", ".join(t.tag for t in sorted(tags, key=lambda t: t.tag))
-            table.add_row(
-                repo.name if index == 0 else "",
-                group,
-                names,
-                str(repo.images) if index == 0 else "",
-                human_bytes(repo.unique_bytes) if index == 0 else "",
-            )
-    console.print(table)
+def print_status(result: RegistryStatus, digests: bool = False) -> None:
+    """Repositories with their tags per group and sizes (or, with ``digests``, one line per
+    tag with its digest and creation time), then totals and disk usage."""
+    console.print(_digest_table(result) if digests else _group_table(result))
     console.print(
         f"{result.url}: {len(result.repositories)} repositories, {result.tags} tags, "
         f"{result.images} images, {human_bytes(result.unique_bytes)} unique blobs",
@@ -37,6 +27,31 @@ def print_status(result: RegistryStatus) -> None:
             f"{disk.percent:.1f}% used, {human_bytes(disk.free)} free of {human_bytes(disk.total)}",
             markup=False,
         )
+
+
+def _group_table(result: RegistryStatus) -> Table:
+    table = Table("repository", "group", "tags", "images", "unique size", box=None)
+    for repo in result.repositories:
+        for index, (group, tags) in enumerate(sorted(repo.groups.items())):
+            names = ", ".join(t.tag for t in sorted(tags, key=lambda t: t.tag))
+            table.add_row(
+                repo.name if index == 0 else "",
+                group,
+                names,
+                str(repo.images) if index == 0 else "",
+                human_bytes(repo.unique_bytes) if index == 0 else "",
+            )
+    return table
+
+
+def _digest_table(result: RegistryStatus) -> Table:
+    table = Table("repository", "group", "tag", "digest", "created", box=None)
+    for repo in result.repositories:
+        for group, tags in sorted(repo.groups.items()):
+            for tag in sorted(tags, key=lambda t: t.tag):
+                created = (tag.created or "?")[:19]
+                table.add_row(repo.name, group, tag.tag, tag.digest[:19], created)
+    return table
 
 
 def print_plan(result: RetentionPlan) -> None:
