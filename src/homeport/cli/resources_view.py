@@ -77,5 +77,7 @@ def chain_lines(timing: Mapping[str, Any]) -> list[str]:
     ]
     for depth, link in enumerate(chain):
         prefix = "" if depth == 0 else "  " * (depth - 1) + "└─"
-        lines.append(f"{prefix}{link['name']} @{link['at']:.3f}s +{link['took']:.3f}s")
+        prepared = link.get("prepared")
+        note = f" (prepared until @{prepared:.3f}s)" if isinstance(prepared, float) else ""
+        lines.append(f"{prefix}{link['name']} @{link['at']:.3f}s +{link['took']:.3f}s{note}")
     return lines

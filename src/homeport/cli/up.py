@@ -134,6 +134,7 @@ async def _foreground(loaded: LoadedPlatform, options: UpOptions, started: float
             else:
                 view.stop()
                 _all_healthy(hub, time.monotonic() - started, session)
+                view.follow_events()
             await stop_task
         else:
             up_task.cancel()
@@ -169,6 +170,7 @@ class _View:
         self.live: Live | None = None
         self.task: asyncio.Task[None] | None = None
         self.seen = 0
+        self.stopped = False
 
     def __enter__(self) -> _View:
         if console.is_terminal:
@@ -200,7 +202,16 @@ class _View:
                     f"{event.service}: {event.what}{detail}", markup=False, soft_wrap=True
                 )
 
+    def follow_events(self) -> None:
+        """After the table: one line per new event (restarts, crashes) until stopped."""
+        self.seen = max((e.seq for e in self.hub.events), default=0)
+        self.stopped = False
+        self.task = asyncio.create_task(self._loop())
+
     def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
         if self.task is not None:
             self.task.cancel()
             self.task = None

@@ -57,6 +57,7 @@ class Runtime:
         self.crashes = 0
         self.timing_started: float | None = None
         self.timing_ready: float | None = None
+        self.timing_prepared: float | None = None
         self._request: Request | None = None
         self._interrupt = asyncio.Event()
         self._output = asyncio.Event()

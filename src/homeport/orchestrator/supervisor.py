@@ -137,6 +137,7 @@ class Hub:
     def _prepared(self, name: str) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
             if not task.cancelled() and task.exception() is None:
+                self.runtimes[name].timing_prepared = time.monotonic() - self.t0
                 self.record(name, "prepared")
 
         return done
@@ -228,7 +229,15 @@ class Hub:
         return {
             "up_after": self.up_after,
             "first_start": min(starts) if starts else None,
-            "chain": [{"name": c.name, "at": c.at, "took": c.took} for c in chain],
+            "chain": [
+                {
+                    "name": c.name,
+                    "at": c.at,
+                    "took": c.took,
+                    "prepared": self.runtimes[c.name].timing_prepared,
+                }
+                for c in chain
+            ],
             "resources": {
                 name: {"started": t.started, "ready": t.ready} for name, t in timings.items()
             },
