@@ -13,12 +13,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from homeport.dashboard.store import TelemetryStore
 from tests.support.binaries import POSTGRES_BIN_DIRS, require_binary
-from tests.support.example import EXAMPLE
+from tests.support.example import EXAMPLE, poll
 from tests.support.orchestrator import kill_leftovers
 
 LONDON = "81.2.69.142"  # a public address the bundled GeoLite2 City places in Great Britain
@@ -52,7 +53,7 @@ class RunningPlatform:
             check=False,
         )
 
-    def trace(self, trace_id: str) -> list[dict[str, object]]:
+    def trace(self, trace_id: str) -> list[dict[str, Any]]:
         """The spans of one trace as the dashboard stored them."""
         store = TelemetryStore(self.state_dir / "telemetry.db")
         try:
@@ -80,6 +81,25 @@ def create_job(platform: RunningPlatform, title: str) -> tuple[str, str]:
     assert response.status_code == 201, response.text
     assert response.headers["x-served-by"] == "jobs"
     return trace_id, span_id
+
+
+CREATED_JOB_SPANS = frozenset(
+    {"POST jobs", "POST /api/jobs", "INSERT jobs", "jobs.events publish", "XADD"}
+    | {"jobs.events process", "UPDATE jobs", "XACK"}
+)
+
+
+def wait_for_spans(
+    platform: RunningPlatform, trace_id: str, names: frozenset[str] = CREATED_JOB_SPANS
+) -> list[dict[str, Any]]:
+    """The trace's spans once every span named in ``names`` arrived (each process exports on
+    its own schedule, and a parent ends, so is sent, after its children)."""
+
+    def arrived() -> list[dict[str, Any]] | None:
+        spans = platform.trace(trace_id)
+        return spans if names <= {s["name"] for s in spans} else None
+
+    return poll(arrived, 20, f"spans {sorted(names)} of trace {trace_id}")
 
 
 @contextlib.contextmanager

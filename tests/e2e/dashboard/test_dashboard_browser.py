@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.support.binaries import require_binary
-from tests.support.dashboard import RunningPlatform, create_job
-from tests.support.example import poll
+from tests.support.dashboard import RunningPlatform, create_job, wait_for_spans
 
 pytestmark = pytest.mark.browser
 
@@ -101,11 +100,7 @@ def test_find_a_trace_by_its_id_and_read_its_spans_logs_and_visitor(
     page: Page, platform: RunningPlatform
 ) -> None:
     trace_id, _ = create_job(platform, "Data engineer (browser test)")
-    poll(
-        lambda: {"POST jobs", "XACK"} <= {s["name"] for s in platform.trace(trace_id)} or None,
-        20,
-        "the trace's spans in the store",
-    )
+    wait_for_spans(platform, trace_id)
     page.goto(f"{platform.dashboard_base}/traces")
     expect(page.locator(f'#traces tr[data-trace="{trace_id}"]')).to_be_visible()
     page.locator('#find-trace input[name="trace_id"]').fill(trace_id.upper())

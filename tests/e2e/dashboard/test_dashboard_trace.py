@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.support.dashboard import RunningPlatform, create_job, new_traceparent
+from tests.support.dashboard import (
+    RunningPlatform,
+    create_job,
+    new_traceparent,
+    wait_for_spans,
+)
 from tests.support.example import poll
 
 SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
@@ -17,12 +22,7 @@ def test_a_created_job_is_one_trace_from_the_gateway_to_the_ai_worker(
 ) -> None:
     trace_id, caller = create_job(platform, "Platform engineer (trace test)")
 
-    def complete() -> list[dict[str, Any]] | None:
-        spans = platform.trace(trace_id)
-        names = {s["name"] for s in spans}
-        return spans if {"POST jobs", "jobs.events process", "XACK"} <= names else None
-
-    spans = poll(complete, 20, f"the AI worker's spans of trace {trace_id}")
+    spans = wait_for_spans(platform, trace_id)
     by_id = {s["span_id"]: s for s in spans}
 
     [gateway] = [s for s in spans if s["service"] == "gateway"]
@@ -65,11 +65,7 @@ def test_a_created_job_is_one_trace_from_the_gateway_to_the_ai_worker(
 
 def test_homeport_traces_shows_the_same_trace_as_a_tree(platform: RunningPlatform) -> None:
     trace_id, _ = create_job(platform, "Site reliability engineer (cli test)")
-    poll(
-        lambda: {"POST jobs", "XACK"} <= {s["name"] for s in platform.trace(trace_id)} or None,
-        20,
-        "the gateway's and the AI worker's spans",
-    )
+    wait_for_spans(platform, trace_id)
     shown = platform.homeport("traces", "--trace-id", trace_id)
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
