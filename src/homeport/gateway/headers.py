@@ -7,7 +7,7 @@ X-Forwarded-* are never dropped that way, because the gateway rewrites them itse
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 HOP_BY_HOP = frozenset(
     {
@@ -34,6 +34,7 @@ SET_BY_GATEWAY = frozenset(
         "expect",  # the gateway itself answers 100-continue
     }
 )
+PLAIN_CONNECTION = frozenset({"keep-alive", "close", "Keep-Alive", "Close", "upgrade"})
 CORS_RESPONSE = frozenset(
     {
         "access-control-allow-origin",
@@ -49,7 +50,7 @@ CORS_RESPONSE = frozenset(
 def connection_named(headers: Mapping[str, str]) -> frozenset[str]:
     """Header names listed in Connection, lower-cased, X-Forwarded-* excluded."""
     listed = headers.get("connection")
-    if not listed:
+    if not listed or listed in PLAIN_CONNECTION:
         return frozenset()
     names = (name.strip().lower() for name in listed.split(","))
     return frozenset(n for n in names if n and not n.startswith("x-forwarded-"))
@@ -69,8 +70,7 @@ def end_to_end(
     return [(k, v) for k, v in items if k.lower() not in dropped]
 
 
-@dataclass(frozen=True)
-class Forwarding:
+class Forwarding(NamedTuple):
     """What the gateway knows about one request's origin, for the X-Forwarded-* it sends."""
 
     peer: str

@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiohttp import StreamReader, web
 from multidict import CIMultiDict
@@ -59,8 +60,7 @@ class BodyMeter:
             yield chunk
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """How a forward ended, for metrics and the span."""
 
     status: int

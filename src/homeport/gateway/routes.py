@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from homeport.gateway.errors import GatewayConfigError
 from homeport.model.platform import HeaderMatch, Route
@@ -56,6 +57,7 @@ def path_has_prefix(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
+@lru_cache(maxsize=1024)
 def normalize_host(host: str) -> str:
     """The Host header without its port, lower-cased (``Example.com:8080`` -> ``example.com``)."""
     host = host.strip().lower()

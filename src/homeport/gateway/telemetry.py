@@ -8,8 +8,8 @@ the trace forward: it keeps the caller's trace id and gives the upstream a fresh
 from __future__ import annotations
 
 import os
+import random
 import re
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -119,9 +119,11 @@ class Tracing:
         """Begin the request's server span, child of the caller's traceparent when valid."""
         parent = parse_traceparent(traceparent)
         if self._tracer is None:
-            trace_id = parent[0] if parent else secrets.randbits(128) or 1
+            # ids need to be unique, not secret (the OpenTelemetry SDK uses random too)
+            trace_id = parent[0] if parent else random.getrandbits(128) or 1
             flags = parent[2] if parent else 1
-            return CarriedTrace(format_traceparent(trace_id, secrets.randbits(64) or 1, flags))
+            span_id = random.getrandbits(64) or 1
+            return CarriedTrace(format_traceparent(trace_id, span_id, flags))
         context = None
         if parent is not None:
             remote = SpanContext(parent[0], parent[1], True, TraceFlags(parent[2]))
