@@ -161,6 +161,7 @@ class CloudflareApi:
             try:
                 return request()
             except cloudflare.RateLimitError as exc:
+                self.budget.remaining = None  # this wait covers what the 429's header says
                 self._wait(_retry_after(exc.response), f"{what}: rate limited (429)")
             except cloudflare.NotFoundError as exc:
                 if missing_ok is True or (missing_ok and missing_ok in _codes(exc)):
