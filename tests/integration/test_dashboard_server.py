@@ -3,7 +3,10 @@ receiver, pages that show what arrived, the event stream, and actions that need 
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +114,29 @@ def test_stopping_forgets_the_dashboard_file(tmp_path: Path) -> None:
     assert not (tmp_path / DASHBOARD_FILE).exists()
     with pytest.raises(httpx.ConnectError):
         httpx.get(running.base_url, timeout=2)
+
+
+def test_python_m_homeport_dashboard_serves_until_sigterm(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "homeport.dashboard", "--state-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HOMEPORT_DASHBOARD_TOKEN": "a-token-for-this-test"},
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.endswith("/?t=a-token-for-this-test")
+        base = url.split("/?t=")[0]
+        trace_id = export_one_trace(base)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            page = client.get(f"/traces/{trace_id}?t=a-token-for-this-test", follow_redirects=True)
+            assert "INSERT jobs" in page.text
+        assert (tmp_path / DASHBOARD_FILE).exists()
+    finally:
+        process.terminate()
+        code = process.wait(15)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert code == 0
+    assert not (tmp_path / DASHBOARD_FILE).exists()
