@@ -73,7 +73,8 @@ def test_over_budget_every_call_is_refused_until_the_window_passes(emulator: Emu
     emulator.control.advance_clock(120)
     with pytest.raises(cloudflare.RateLimitError) as still:
         client.zones.list()
-    assert still.value.response.headers["retry-after"] == "180"
+    # 300 - 120 s, less the real time between the two calls (a loaded machine may take seconds)
+    assert 170 <= int(still.value.response.headers["retry-after"]) <= 180
     emulator.control.advance_clock(181)
     assert len(list(client.zones.list())) == 2
 
