@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from homeport.dashboard.control import ControlLink
-from homeport.dashboard.server import DASHBOARD_FILE, open_dashboard
+from homeport.dashboard.server import forget_dashboard_file, open_dashboard
 from homeport.dashboard.store import Limits
 from homeport.errors import HomeportError
 
@@ -40,7 +40,7 @@ async def serve(state_dir: Path, host: str, port: int, limits: Limits) -> None:
         await runner.cleanup()
         store.close()
         link.close()
-        (state_dir / DASHBOARD_FILE).unlink(missing_ok=True)
+        forget_dashboard_file(state_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

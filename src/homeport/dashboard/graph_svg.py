@@ -30,8 +30,14 @@ def layers(nodes: Sequence[str], edges: Sequence[Mapping[str, str]]) -> dict[str
     return column
 
 
-def graph_svg(graph: Mapping[str, Any], health: Mapping[str, str]) -> str:
-    """``graph`` as the control API gives it (nodes, edges); ``health`` maps node to a class."""
+def graph_svg(
+    graph: Mapping[str, Any],
+    health: Mapping[str, str],
+    states: Mapping[str, str] | None = None,
+) -> str:
+    """``graph`` as the control API gives it (nodes, edges); ``health`` maps a node to a class
+    (good, warn, bad), ``states`` to the words shown under its name."""
+    states = states or {}
     nodes: list[str] = list(graph.get("nodes") or [])
     edges: list[Mapping[str, str]] = list(graph.get("edges") or [])
     column = layers(nodes, edges)
@@ -66,8 +72,10 @@ def graph_svg(graph: Mapping[str, Any], health: Mapping[str, str]) -> str:
         parts.append(
             f'<g class="node" data-node="{esc(node)}"><rect x="{x}" y="{y}" width="{BOX_W}" '
             f'height="{BOX_H}" rx="6" fill="#fff" stroke="{colour}" stroke-width="2.5"/>'
-            f'<text x="{x + BOX_W / 2}" y="{y + BOX_H / 2 + 5}" text-anchor="middle" '
-            f'fill="{colour}">{esc(node)}</text></g>'
+            f'<text x="{x + BOX_W / 2}" y="{y + 19}" text-anchor="middle" '
+            f'fill="{colour}" font-weight="600">{esc(node)}</text>'
+            f'<text class="state" x="{x + BOX_W / 2}" y="{y + 35}" text-anchor="middle" '
+            f'fill="#607d8b" font-size="11">{esc(states.get(node, ""))}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -116,13 +116,17 @@ class DashboardApp:
             graph = await self.link.call("graph")
         except HomeportError as exc:
             return self._answer(request, "Dependency graph", f'<p class="problem">{esc(exc)}</p>')
-        classes = {str(r["name"]): views._state_class(r) for r in rows}
+        classes = {str(r["name"]): views.state_class(r) for r in rows}
+        states = {str(r["name"]): " ".join(filter(None, (r["state"], r["health"]))) for r in rows}
         legend = (
             '<p class="legend">An arrow points from a resource to what it waits for; dashed: '
             "waits only until it has started. Colour: healthy, starting, failed.</p>"
         )
         return self._answer(
-            request, "Dependency graph", problem + graph_svg(graph, classes) + legend, "resources"
+            request,
+            "Dependency graph",
+            problem + graph_svg(graph, classes, states) + legend,
+            "resources",
         )
 
     async def console(self, request: web.Request) -> web.Response:
@@ -247,10 +251,15 @@ class Dashboard:
     def stop(self) -> None:
         """Stop serving, flush pending writes, close the store; forget ``dashboard.json``."""
         self._stop()
-        path = self.state_dir / DASHBOARD_FILE
-        data = read_json(path)
-        if isinstance(data, dict) and data.get("pid") == os.getpid():
-            path.unlink(missing_ok=True)
+        forget_dashboard_file(self.state_dir)
+
+
+def forget_dashboard_file(state_dir: Path) -> None:
+    """Remove ``dashboard.json`` if this process wrote it (not another dashboard's)."""
+    path = state_dir / DASHBOARD_FILE
+    data = read_json(path)
+    if isinstance(data, dict) and data.get("pid") == os.getpid():
+        path.unlink(missing_ok=True)
 
 
 async def open_dashboard(

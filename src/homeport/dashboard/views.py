@@ -13,7 +13,8 @@ STOPPABLE = ("pending", "waiting", "starting", "running", "backoff", "blocked")
 SEVERITY_CLASS = {"ERROR": "bad", "CRITICAL": "bad", "FATAL": "bad", "WARN": "warn"}
 
 
-def _state_class(row: Mapping[str, Any]) -> str:
+def state_class(row: Mapping[str, Any]) -> str:
+    """good (healthy or completed), bad (failed or unhealthy) or warn (on its way)."""
     state, health = row.get("state"), row.get("health")
     if state == "failed" or health == "unhealthy":
         return "bad"
@@ -47,7 +48,7 @@ def resources_table(rows: Sequence[Mapping[str, Any]], now: float) -> str:
             f'<tr data-resource="{esc(row["name"])}" data-state="{state}" '
             f'data-health="{health}">'
             f"<td>{esc(row['name'])}</td><td>{esc(row.get('kind'))}</td>"
-            f'<td><span class="badge {_state_class(row)}">{state}</span></td>'
+            f'<td><span class="badge {state_class(row)}">{state}</span></td>'
             f'<td class="health">{health}</td><td>{_port_link(row)}</td>'
             f'<td class="restarts">{esc(row.get("restarts", 0))}</td>'
             f"<td>{esc(waiting)}</td><td>{esc(row.get('pid') or '')}</td>"
