@@ -41,11 +41,14 @@ def placed_records(loaded: LoadedPlatform) -> list[PlacedRecord]:
     edge = loaded.platform.edge
     if edge is None:
         return []
-    return [
-        PlacedRecord(zone, index, record_fqdn(record.name, zone), record)
-        for zone, body in edge.zones.items()
-        for index, record in enumerate(body.records)
-    ]
+    placed: list[PlacedRecord] = []
+    for zone, body in edge.zones.items():
+        apex = normalize(zone)
+        placed.extend(
+            PlacedRecord(zone, index, record_fqdn(record.name, apex), record)
+            for index, record in enumerate(body.records)
+        )
+    return placed
 
 
 def _tunnel_cnames(loaded: LoadedPlatform) -> Iterator[PlacedRecord]:

@@ -13,16 +13,17 @@ def normalize(name: str) -> str:
 
 
 def record_fqdn(name: str, zone: str) -> str:
-    """The fully qualified name of a record written ``@``, relative (``www``) or absolute."""
-    zone = normalize(zone)
-    if name.strip() == "@":
+    """The fully qualified name of a record written ``@``, relative (``www``) or absolute.
+
+    ``zone`` is expected in canonical form (see ``normalize``).
+    """
+    name = name.strip()
+    if name == "@":
         return zone
-    if name.strip().endswith("."):
-        return normalize(name)
-    name = normalize(name)
-    if name == zone or name.endswith(f".{zone}"):
-        return name
-    return f"{name}.{zone}"
+    fqdn = normalize(name)
+    if name.endswith(".") or fqdn == zone or fqdn.endswith(f".{zone}"):
+        return fqdn
+    return f"{fqdn}.{zone}"
 
 
 def zone_of(hostname: str, zones: Iterable[str]) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -27,9 +27,12 @@ _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 DEFAULT_FILENAME = "homeport.yaml"
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """A 1-based line and column in the platform file."""
+class Mark(NamedTuple):
+    """A 1-based line and column in the platform file.
+
+    A tuple of two ints: a large file has one per value and key, and the garbage collector
+    stops tracking such tuples, where it would scan instances of a class on every collection.
+    """
 
     line: int
     column: int
