@@ -35,13 +35,20 @@ services:
 """
 
 
+def clean_environ() -> dict[str, str]:
+    """This environment without the variables `homeport up` sets, so tests see only their own."""
+    return {
+        k: v for k, v in os.environ.items() if k not in ("HOMEPORT_ENDPOINTS", "HOMEPORT_SERVICE")
+    }
+
+
 def homeport(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "homeport", "seed", *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env={**clean_environ(), **(env or {})},
         check=False,
     )
 
@@ -135,7 +142,7 @@ def serve(file: Path, port: int, env: dict[str, str]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **env},
+        env={**clean_environ(), **env},
     )
 
 
