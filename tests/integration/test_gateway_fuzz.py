@@ -79,6 +79,7 @@ def internal_addresses(platform: Path, upstreams: Upstreams) -> list[bytes]:
 @settings(
     max_examples=int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "150")),
     deadline=None,
+    database=None,  # nothing written into the work tree
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
