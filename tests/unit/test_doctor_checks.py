@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from homeport.doctor import diagnose, registered_checks
+from homeport.doctor.names import record_fqdn, zone_of
 from homeport.model import load_platform_text
 
 TUNNEL = "6ff42ae2-765d-4adf-8112-31c55c1551ef"
@@ -542,3 +543,35 @@ def test_diagnose_sorts_findings_by_place_and_deduplicates() -> None:
 def test_every_registered_check_has_a_case() -> None:
     covered = {c[1] for c in CASES} | {"secret-in-clear"}
     assert covered == set(registered_checks())
+
+
+@pytest.mark.parametrize(
+    ("name", "zone", "fqdn"),
+    [
+        ("@", "example.com", "example.com"),
+        ("www", "example.com", "www.example.com"),
+        ("WWW", "example.com", "www.example.com"),
+        ("www.example.com", "example.com", "www.example.com"),
+        ("www.example.com.", "example.com", "www.example.com"),
+        ("other.org.", "example.com", "other.org"),
+        ("*", "example.com", "*.example.com"),
+        ("a.b", "example.com", "a.b.example.com"),
+    ],
+)
+def test_record_names(name: str, zone: str, fqdn: str) -> None:
+    assert record_fqdn(name, zone) == fqdn
+
+
+@pytest.mark.parametrize(
+    ("hostname", "zone"),
+    [
+        ("example.com", "example.com"),
+        ("a.b.example.com", "example.com"),
+        ("x.eu.example.com", "eu.example.com"),
+        ("EU.example.com.", "eu.example.com"),
+        ("notexample.com", None),
+        ("example.org", None),
+    ],
+)
+def test_zone_is_the_longest_suffix(hostname: str, zone: str | None) -> None:
+    assert zone_of(hostname, {"example.com", "eu.example.com"}) == zone
