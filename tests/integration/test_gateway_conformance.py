@@ -121,6 +121,16 @@ def test_strip_prefix(client: httpx.Client) -> None:
     assert response.json()["path"] == "/feed?page=2"
 
 
+def test_absolute_form_request_target_reaches_the_upstream_in_origin_form(plane: Plane) -> None:
+    request = (
+        b"GET http://elsewhere.test/api/echo?x=1 HTTP/1.1\r\nHost: gw.test\r\n"
+        b"Connection: close\r\n\r\n"
+    )
+    response = raw_request(plane.url, request)
+    assert response.status == 200
+    assert json.loads(response.body)["path"] == "/api/echo?x=1"
+
+
 def test_no_matching_route_is_404_json(client: httpx.Client) -> None:
     response = client.get("/about", headers={"x-block": "1"})
     assert response.status_code == 404

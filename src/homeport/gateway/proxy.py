@@ -136,7 +136,10 @@ class Proxy:
             headers.append(("Content-Length", str(length)))
         if "Host" not in request.headers:
             headers.append(("Host", upstream.host_header))
-        target = upstream.base_path + route.upstream_path(request.raw_path)
+        raw_path = request.raw_path
+        if not raw_path.startswith("/"):  # absolute-form: the upstream gets origin-form
+            raw_path = request.rel_url.raw_path_qs if request.rel_url.raw_path else "/"
+        target = upstream.base_path + route.upstream_path(raw_path)
         head = request_head(request.method, target, headers)
         deadline = asyncio.get_running_loop().time() + self.limits.total_timeout
         connection: UpstreamConnection | None = None
