@@ -116,6 +116,16 @@ def test_routing(
     assert served_by(client.request(method, path, headers=headers)) == expected
 
 
+def test_encoded_dot_segments_are_resolved_before_routing(plane: Plane) -> None:
+    request = (
+        b"GET /api/jobs/%2e%2e/companies HTTP/1.1\r\nHost: gw\r\nX-Version: v3\r\n"
+        b"Connection: close\r\n\r\n"
+    )
+    response = raw_request(plane.url, request)
+    assert response.status == 200
+    assert response.header("x-served-by") == "companies"
+
+
 def test_strip_prefix(client: httpx.Client) -> None:
     response = client.get("/mobile/feed?page=2", headers={"x-client": "mobile/android"})
     assert response.json()["path"] == "/feed?page=2"

@@ -6,7 +6,7 @@ import pytest
 from multidict import CIMultiDict
 
 from homeport.gateway.errors import GatewayConfigError
-from homeport.gateway.routes import RouteTable, normalize_host, path_has_prefix
+from homeport.gateway.routes import RouteTable, normalize_host, normalize_path, path_has_prefix
 from homeport.model.platform import Route
 
 SERVICES = frozenset({"jobs", "companies", "monolith", "landing", "admin", "mobile"})
@@ -112,3 +112,20 @@ def test_path_prefix_is_on_a_segment_boundary(path: str, prefix: str, expected: 
 )
 def test_host_is_compared_without_port_and_case(given: str, expected: str) -> None:
     assert normalize_host(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("/api/jobs", "/api/jobs"),
+        ("/api/jobs/../admin", "/api/admin"),
+        ("/api//jobs/./7", "/api/jobs/7"),
+        ("/../../etc", "/etc"),
+        ("/api/jobs/", "/api/jobs/"),
+        ("/a/b/..", "/a/"),
+        ("/..", "/"),
+        ("/.well-known/x", "/.well-known/x"),
+    ],
+)
+def test_paths_are_normalised_before_routing(given: str, expected: str) -> None:
+    assert normalize_path(given) == expected

@@ -18,7 +18,7 @@ from homeport.gateway.cors import is_preflight
 from homeport.gateway.geo import GeoDatabase
 from homeport.gateway.headers import Forwarding, upstream_request_headers
 from homeport.gateway.proxy import Proxy, Upstream, json_response
-from homeport.gateway.routes import CompiledRoute
+from homeport.gateway.routes import CompiledRoute, normalize_path
 from homeport.gateway.telemetry import Metrics, Tracing
 
 GEO_PATH = "/api/public/geo"
@@ -64,7 +64,7 @@ class GatewayApp:
         """Answer one request."""
         started = time.perf_counter()
         headers = request.headers
-        path = request.path
+        path = normalize_path(request.path)
         own = self._own.get(path)
         if own is not None:
             response = await own(request)

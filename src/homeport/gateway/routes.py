@@ -57,6 +57,24 @@ def path_has_prefix(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
+def normalize_path(path: str) -> str:
+    """The decoded path with dot segments resolved and slashes merged, as nginx's ``$uri``:
+    routing on it means ``/api/jobs/%2e%2e/admin`` is routed as ``/api/admin``."""
+    if "/." not in path and "//" not in path:
+        return path
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    trailing = "/" if path.endswith(("/", "/.", "/..")) and segments else ""
+    return "/" + "/".join(segments) + trailing
+
+
 @lru_cache(maxsize=1024)
 def normalize_host(host: str) -> str:
     """The Host header without its port, lower-cased (``Example.com:8080`` -> ``example.com``)."""
