@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -48,13 +49,49 @@ def test_render_nginx_writes_a_config_nginx_accepts(tmp_path: Path) -> None:
     assert checked.returncode == 0, checked.stderr
 
 
-def test_serve_names_a_service_it_cannot_reach(tmp_path: Path) -> None:
+def test_serve_waits_for_services_that_start_later(tmp_path: Path) -> None:
+    """`homeport up` may start a service after the gateway: its routes answer 502, then work."""
     platform = write_platform(tmp_path)
-    done = run("serve", "-f", str(platform), "--port", "0")
-    assert done.returncode == 1
-    assert "route target 'jobs' has no address" in done.stderr
-    assert "--upstream NAME=URL" in done.stderr
-    assert "Traceback" not in done.stderr
+    upstreams = start_upstreams(("jobs", "companies", "admin", "monolith", "landing"))
+    state = tmp_path / "state"
+    state.mkdir()
+    known = {k: {"url": f"http://127.0.0.1:{p}"} for k, p in upstreams.ports.items()}
+    landing = known.pop("landing")
+    port = free_port()
+    gateway = subprocess.Popen(
+        [*HOMEPORT, "serve", "-f", str(platform), "--port", str(port)],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "HOMEPORT_ENDPOINTS": json.dumps(known),
+            "HOMEPORT_STATE_DIR": str(state),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port, 30, gateway)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            waiting = client.get("/about")
+            assert waiting.status_code == 502
+            assert waiting.json() == {"error": "upstream unavailable", "route": "landing"}
+            assert client.get("/api/echo").headers["x-served-by"] == "monolith"
+            (state / "endpoints.json").write_text(json.dumps({"services": {"landing": landing}}))
+            deadline = time.monotonic() + 5
+            status = 502
+            while status == 502 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                status = client.get("/about").status_code
+            assert status == 200
+    finally:
+        stop_process(gateway)
+        upstreams.stop()
+    assert gateway.stderr is not None
+    stderr = gateway.stderr.read()
+    gateway.stderr.close()
+    assert "service 'landing' is not running yet" in stderr
 
 
 def test_serve_without_a_gateway_section(tmp_path: Path) -> None:

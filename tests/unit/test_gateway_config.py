@@ -11,6 +11,7 @@ import pytest
 from homeport.gateway import geo
 from homeport.gateway.config import compile_gateway, parse_endpoints, parse_upstream_options
 from homeport.gateway.errors import GatewayConfigError, GeoDatabaseError
+from homeport.gateway.pending import PendingUpstreams
 from homeport.model.platform import Gateway
 
 GATEWAY = Gateway.model_validate(
@@ -67,3 +68,24 @@ def test_refuses_to_run_without_the_c_extension(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(builtins, "__import__", no_extension)
     with pytest.raises(GeoDatabaseError, match="C extension is not installed"):
         geo.GeoDatabase(geo.bundled_database())
+
+
+def test_pending_services_are_allowed_only_when_asked(tmp_path: Path) -> None:
+    config = compile_gateway(
+        GATEWAY, frozenset({"jobs"}), {}, tmp_path, tmp_path, allow_pending=True
+    )
+    assert config.pending == ["jobs"]
+    assert config.endpoints_file == tmp_path / "endpoints.json"
+
+
+def test_pending_service_found_in_endpoints_json_at_most_once_a_second(tmp_path: Path) -> None:
+    now = [0.0]
+    pending = PendingUpstreams(tmp_path / "endpoints.json", clock=lambda: now[0])
+    assert pending.resolve("landing") is None
+    (tmp_path / "endpoints.json").write_text(
+        '{"services": {"landing": {"host": "127.0.0.1", "port": 5005}}}'
+    )
+    now[0] = 0.5
+    assert pending.resolve("landing") is None  # looked less than a second ago
+    now[0] = 1.6
+    assert str(pending.resolve("landing")) == "http://127.0.0.1:5005"

@@ -45,6 +45,13 @@ def serve(
             markup=False,
             soft_wrap=True,
         )
+        for service in gateway.config.pending:
+            err_console.print(
+                f"service '{service}' is not running yet: its routes answer 502 until "
+                f"{gateway.config.endpoints_file} gives its address",
+                markup=False,
+                soft_wrap=True,
+            )
 
     run(gateway, host, port, ready)
 

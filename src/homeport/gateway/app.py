@@ -17,7 +17,8 @@ from homeport.gateway.config import GatewayConfig
 from homeport.gateway.cors import is_preflight
 from homeport.gateway.geo import GeoDatabase
 from homeport.gateway.headers import Forwarding, upstream_request_headers
-from homeport.gateway.proxy import Proxy, Upstream, json_response
+from homeport.gateway.pending import PendingUpstreams
+from homeport.gateway.proxy import Proxy, Upstream, failure, json_response
 from homeport.gateway.routes import CompiledRoute, normalize_path
 from homeport.gateway.telemetry import Metrics, Tracing
 
@@ -42,7 +43,11 @@ class GatewayApp:
         self.tracing = tracing or Tracing(None)
         self.metrics = metrics or Metrics()
         self.proxy = Proxy(config.limits)
-        self._upstreams = {t: Upstream.from_url(url) for t, url in config.upstreams.items()}
+        self._upstreams = {
+            target: Upstream.from_url(url) if url is not None else None
+            for target, url in config.upstreams.items()
+        }
+        self._pending = PendingUpstreams(config.endpoints_file)
         self._own: dict[str, Handler] = {
             "/healthz": self._health,
             "/metrics": self._metrics,
@@ -91,15 +96,25 @@ class GatewayApp:
         )
         outgoing = upstream_request_headers(headers, headers.items(), forwarding)
         cors = self.config.cors.response_headers(headers.get("Origin"))
-        response, outcome = await self.proxy.forward(
-            request, route, self._upstreams[route.target], outgoing, cors
-        )
+        upstream = self._upstreams[route.target] or self._late(route.target)
+        if upstream is None:
+            response, outcome = failure("refused", route)
+            response.headers.update(cors)
+        else:
+            response, outcome = await self.proxy.forward(request, route, upstream, outgoing, cors)
         self.metrics.observe(route.name, outcome.status, started)
         if outcome.error is not None and outcome.status >= 500:
             self.metrics.upstream_error(route.name, outcome.error)
         if self.tracing.exporting:
             trace.finish(self._span_attributes(route, client), outcome.status)
         return response
+
+    def _late(self, service: str) -> Upstream | None:
+        url = self._pending.resolve(service)
+        if url is None:
+            return None
+        upstream = self._upstreams[service] = Upstream.from_url(url)
+        return upstream
 
     def _client(self, request: web.BaseRequest) -> str:
         headers = request.headers

@@ -17,6 +17,7 @@ from homeport.gateway.routes import RouteTable
 from homeport.model.platform import Gateway, GatewayLimits
 
 ENDPOINTS_VARIABLE = "HOMEPORT_ENDPOINTS"
+ENDPOINTS_FILE = "endpoints.json"  # written by `homeport up` in the state directory
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,18 @@ class GatewayConfig:
     """The compiled gateway: routes, their upstream URLs, CORS, trust, limits and geo."""
 
     routes: RouteTable
-    upstreams: Mapping[str, URL]
+    upstreams: Mapping[str, URL | None]
     cors: CorsPolicy
     clients: ClientAddressPolicy
     limits: GatewayLimits
     geo_database: str
     geo_state_path: Path
+    endpoints_file: Path
+
+    @property
+    def pending(self) -> list[str]:
+        """Services that routes name but that are not running yet."""
+        return sorted(t for t, url in self.upstreams.items() if url is None)
 
 
 def parse_endpoints(text: str | None) -> dict[str, str]:
@@ -51,6 +58,16 @@ def parse_endpoints(text: str | None) -> dict[str, str]:
     return urls
 
 
+def read_endpoints_file(path: Path) -> dict[str, str]:
+    """Service URLs from ``homeport up``'s ``endpoints.json`` (``{"services": {...}}``), or {}."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    services = data.get("services") if isinstance(data, dict) else None
+    return parse_endpoints(json.dumps(services)) if isinstance(services, dict) else {}
+
+
 def parse_upstream_options(options: list[str]) -> dict[str, str]:
     """``NAME=URL`` pairs from the command line."""
     urls: dict[str, str] = {}
@@ -62,7 +79,8 @@ def parse_upstream_options(options: list[str]) -> dict[str, str]:
     return urls
 
 
-def _upstream_url(target: str, known: Mapping[str, str]) -> URL:
+def upstream_url(target: str, known: Mapping[str, str]) -> URL:
+    """The http:// URL of a route target: a known service's address, or the target itself."""
     text = known.get(target, target)
     url = URL(text)
     if url.scheme == "https":
@@ -92,12 +110,21 @@ def compile_gateway(
     endpoints: Mapping[str, str],
     state_dir: Path,
     root: Path,
+    *,
+    allow_pending: bool = False,
 ) -> GatewayConfig:
-    """Compile the gateway section; every route target must resolve to an http(s) URL."""
+    """Compile the gateway section; every route target must resolve to an http:// URL, except,
+    with ``allow_pending``, services not running yet (their routes wait for an address)."""
     if not gateway.routes:
         raise GatewayConfigError("gateway.routes is empty; add at least a default route")
     table = RouteTable.compile(gateway.routes, services)
-    upstreams = {r.target: _upstream_url(r.target, endpoints) for r in table.routes}
+    upstreams: dict[str, URL | None] = {}
+    for route in table.routes:
+        pending = route.target in services and route.target not in endpoints
+        if pending and allow_pending:
+            upstreams[route.target] = None
+        else:
+            upstreams[route.target] = upstream_url(route.target, endpoints)
     return GatewayConfig(
         routes=table,
         upstreams=upstreams,
@@ -106,4 +133,5 @@ def compile_gateway(
         limits=gateway.limits,
         geo_database=geo_path(gateway.geo.database, root),
         geo_state_path=state_dir / "gateway" / STATE_NAME,
+        endpoints_file=state_dir / ENDPOINTS_FILE,
     )

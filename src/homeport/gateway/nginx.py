@@ -279,7 +279,10 @@ def render_config(
     names = upstream_names(config)
     upstreams: list[str] = []
     for target, name in names.items():
-        address = server_address(config.upstreams[target], f"route target '{target}'")
+        url = config.upstreams[target]
+        if url is None:  # compile_gateway without allow_pending never leaves one unresolved
+            raise GatewayConfigError(f"route target '{target}' has no address")
+        address = server_address(url, f"route target '{target}'")
         upstreams += block(f"upstream {name}", [f"server {address} max_fails=0;", "keepalive 64;"])
     geo = server_address(URL(geo_url), "--geo-url")
     upstreams += block("upstream hp_geo", [f"server {geo} max_fails=0;", "keepalive 16;"])

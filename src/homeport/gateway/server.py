@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -23,6 +24,7 @@ from homeport.gateway.geo import GeoDatabase, resolve_database
 from homeport.gateway.telemetry import Metrics, Tracing
 from homeport.model import LoadedPlatform
 
+STATE_DIR_VARIABLE = "HOMEPORT_STATE_DIR"  # set by `homeport up`
 LINGERING_SECONDS = 2.0  # how long an unread request body (after a 413) is drained, at most
 
 
@@ -38,7 +40,12 @@ def build_gateway(
     endpoints = parse_endpoints(environ.get(ENDPOINTS_VARIABLE))
     endpoints.update(parse_upstream_options(upstreams))
     config = compile_gateway(
-        gateway, frozenset(loaded.platform.services), endpoints, loaded.state_dir, loaded.root
+        gateway,
+        frozenset(loaded.platform.services),
+        endpoints,
+        Path(environ.get(STATE_DIR_VARIABLE) or loaded.state_dir),
+        loaded.root,
+        allow_pending=True,
     )
     geo = GeoDatabase(resolve_database(config.geo_database, config.geo_state_path))
     return GatewayApp(config, geo, Tracing.from_environment(), Metrics())
