@@ -216,21 +216,26 @@ class CloudflareApi:
     # -- DNS ---------------------------------------------------------------------------------
 
     def dns_records(self, zone_id: str, zone: str, page_size: int = DNS_PAGE_SIZE) -> list[Json]:
-        """Every DNS record of a zone, in pages as large as the API allows."""
+        """Every DNS record of a zone, in pages as large as the API allows.
+
+        Plain JSON through the SDK's generic GET: its typed models cost ~1 s per 5,000 records.
+        """
         records: list[Json] = []
         page_number = 1
         while True:
-            page = self._must(
+            params = {"page": page_number, "per_page": page_size}
+            items = self._must(
                 f"list DNS records of {zone}",
-                lambda number=page_number: self.sdk.dns.records.list(  # type: ignore[misc]
-                    zone_id=zone_id, page=number, per_page=page_size
-                ),
+                lambda params=params: self._list(f"/zones/{zone_id}/dns_records", params),  # type: ignore[misc]
             )
-            items = [_plain(item) for item in page.result]
             records.extend(items)
             if len(items) < page_size:
                 return records
             page_number += 1
+
+    def _list(self, path: str, params: Json) -> list[Json]:
+        body = self.sdk.get(path, cast_to=cast(Any, object), options={"params": params})
+        return list(cast(Json, body).get("result") or [])
 
     def dns_batch(
         self,
@@ -287,11 +292,10 @@ class CloudflareApi:
 
     def dns_find(self, zone_id: str, zone: str, name: str) -> list[Json]:
         """The records called ``name`` (one GET)."""
-        page = self._must(
+        return self._must(
             f"read DNS records of {name}",
-            lambda: self.sdk.dns.records.list(zone_id=zone_id, name=cast(Any, {"exact": name})),
+            lambda: self._list(f"/zones/{zone_id}/dns_records", {"name": name, "per_page": 100}),
         )
-        return [_plain(item) for item in page.result]
 
     # -- WAF ---------------------------------------------------------------------------------
 
