@@ -26,6 +26,7 @@ from tests.support.registry import (
 )
 
 from homeport.registry.apply import apply_plan
+from homeport.registry.cache import ManifestCache
 from homeport.registry.client import RegistryClient
 from homeport.registry.retention import GroupRule, RetentionPolicy, plan_retention
 from homeport.registry.scan import read_inventory
@@ -72,9 +73,13 @@ def repository(registry: RegistryProcess, scenario: Scenario, layout: Path) -> s
 def test_retention_keeps_exactly_the_right_set(
     registry: RegistryProcess, scenario: Scenario, repository: str
 ) -> None:
+    cache = ManifestCache()
     with RegistryClient(registry.url) as client:
-        inventory = read_inventory(client, [repository])
+        inventory = read_inventory(client, [repository], cache=cache)
         requests = dict(client.requests)
+    with RegistryClient(registry.url) as client:  # a second run: one HEAD per tag, nothing else
+        assert read_inventory(client, [repository], cache=cache) == inventory
+        assert dict(client.requests) == {"tags": 1, "manifest_head": len(scenario.tags)}
     plan = plan_retention(inventory, policy(scenario))
 
     deleted_tags = {tag for d in plan.deletions for tag in d.tags}

@@ -74,7 +74,8 @@ def untagged_risks(inventory: Inventory) -> list[str]:
     for repository in inventory.repositories:
         tagged = set(repository.tags.values())
         for digest in sorted(tagged):
-            for child in inventory.closure(digest)[1:]:
+            manifest = inventory.manifests.get(digest)
+            for child in manifest.children if manifest else ():
                 if child.digest not in tagged:
                     risks.append(
                         f"{repository.name}: index {digest[:19]} would lose its untagged child "

@@ -119,19 +119,15 @@ def _read_children(
     where: dict[str, str],
     workers: int,
 ) -> None:
+    """Note where every index's children live, and GET those neither fetched nor cached."""
     wanted: dict[str, str] = {}
-    for manifest in list(fresh.values()):
-        for ref in manifest.children:
+    for digest in list(where):
+        index = fresh.get(digest) or cache.get(digest)
+        for ref in index.children if index else ():
+            where.setdefault(ref.digest, where[digest])
             if ref.digest not in fresh and cache.get(ref.digest) is None:
-                wanted.setdefault(ref.digest, where[manifest.digest])
+                wanted.setdefault(ref.digest, where[digest])
     _fetch(client, wanted, fresh, where, workers)
-    for manifest in list(fresh.values()):  # cached indexes: their children are cached too
-        for ref in manifest.children:
-            where.setdefault(ref.digest, where[manifest.digest])
-    for digest, repo in list(where.items()):
-        cached = cache.get(digest)
-        for ref in cached.children if cached else ():
-            where.setdefault(ref.digest, repo)
 
 
 def _read_created(
