@@ -185,9 +185,9 @@ def apply(
         progress=None if quiet else lambda line: err_console.print(line, markup=False),
     )
     applier.check_tunnel_version()
-    check_permissions(session.api, plan, session.desired, session.current)
     if not yes and not typer.confirm("Apply these changes to Cloudflare?", default=False):
         raise fail("nothing was changed", 1)
+    check_permissions(session.api, plan, session.desired, session.current)
     report = applier.run(session.loaded.state_dir)
     for warning in report.warnings:
         err_console.print(f"warning: {warning}", style="yellow", markup=False)

@@ -196,7 +196,9 @@ class Applier:
         """Settings one by one; a locked one is skipped with a warning."""
         zone_id = self.current.zones[zone].id
         for change in self.plan.select(zone, "setting"):
-            value = dict(change.after if not isinstance(change, Delete) else {}).get("value")
+            if not isinstance(change, Update):
+                continue  # settings are only ever updated
+            value = change.after.get("value")
             try:
                 self.api.edit_setting(zone_id, zone, change.key, value)
             except CloudflareApiError as exc:
