@@ -20,6 +20,7 @@ from homeport.registry.retention import (
     GroupRule,
     RetentionPlan,
     RetentionPolicy,
+    over_threshold,
     parse_in_use,
     plan_retention,
 )
@@ -221,3 +222,12 @@ def test_in_use_file_accepts_bare_digests_and_references() -> None:
     a, b = "a" * 64, "b" * 64
     text = f"sha256:{a}\nregistry/app@sha256:{b}  # prod\n# sha256:{'c' * 64}\n\n"
     assert parse_in_use(text) == {f"sha256:{a}", f"sha256:{b}"}
+
+
+def test_the_safety_threshold_names_repositories_that_would_lose_too_much() -> None:
+    many = {f"dev-{i}": image(f"m{i}", 10 + i, 5) for i in range(12)}
+    plan = plan_retention(inventory(many), policy(keep=2))
+    assert over_threshold(plan, 0.5) == ["app: 10 of 12 tags (83%)"]
+    assert over_threshold(plan, 0.9) == []
+    small = plan_retention(inventory({"dev-1": A, "dev-2": B, "dev-3": C}), policy(keep=0))
+    assert over_threshold(small, 0.1) == []  # fewer than 10 tags: never refused

@@ -32,7 +32,13 @@ from homeport.registry.errors import RegistryError
 from homeport.registry.gc import GcReport, collect_garbage
 from homeport.registry.images import Inventory
 from homeport.registry.mirror import daemon_json
-from homeport.registry.retention import RetentionPlan, RetentionPolicy, parse_in_use, plan_retention
+from homeport.registry.retention import (
+    RetentionPlan,
+    RetentionPolicy,
+    over_threshold,
+    parse_in_use,
+    plan_retention,
+)
 from homeport.registry.scan import read_inventory
 from homeport.registry.server import managed_paths
 from homeport.registry.settings import RegistrySettings, RetentionFlags, resolve
@@ -275,6 +281,14 @@ def apply(
     checksum: Annotated[
         str | None, typer.Option(help="Refuse unless the plan has this checksum (prefix).")
     ] = None,
+    max_delete: Annotated[
+        float | None,
+        typer.Option(
+            parser=lambda text: float(parse_percent(text)),
+            help="Exit 3 if a repository of 10+ tags would lose more than this share (30%).",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Apply even over --max-delete.")] = False,
     keep_last: KeepOption = None,
     group: GroupOption = None,
     grace: GraceOption = None,
@@ -296,6 +310,13 @@ def apply(
                 raise RegistryError(f"--plan {plan_file} is not a saved plan: {exc}") from None
         else:
             chosen = plan_retention(_read(client, repository, use_cache), _policy(settings, in_use))
+        refused = over_threshold(chosen, max_delete / 100) if max_delete is not None else []
+        if refused and not force:
+            raise RegistryError(
+                f"refusing: the plan deletes more than {max_delete:g}% of the tags of "
+                f"{'; '.join(refused)}; check the plan, then apply with --force",
+                exit_code=3,
+            )
         if checksum and not chosen.checksum.startswith(checksum):
             raise RegistryError(
                 f"the plan's checksum is {chosen.checksum[:12]}, not {checksum}; the registry "

@@ -16,6 +16,10 @@ from homeport.errors import HomeportError
 class RegistryError(HomeportError):
     """A registry operation failed; the message says what, where and what to do."""
 
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
 
 class RegistryHttpError(RegistryError):
     """The registry answered ``status`` where homeport expected success."""

@@ -283,3 +283,18 @@ def parse_in_use(text: str) -> frozenset[str]:
     for line in text.splitlines():
         found.update(_DIGEST.findall(line.split("#", 1)[0]))
     return frozenset(found)
+
+
+def over_threshold(plan: RetentionPlan, max_fraction: float, min_tags: int = 10) -> list[str]:
+    """Repositories (with at least ``min_tags`` tags) whose plan deletes more than
+    ``max_fraction`` of their tags, each as a line saying how many."""
+    total: dict[str, int] = defaultdict(int)
+    gone: dict[str, int] = defaultdict(int)
+    for decision in plan.decisions:
+        total[decision.repository] += 1
+        gone[decision.repository] += not decision.keep
+    return [
+        f"{repo}: {gone[repo]} of {count} tags ({100 * gone[repo] / count:.0f}%)"
+        for repo, count in sorted(total.items())
+        if count >= min_tags and gone[repo] > max_fraction * count
+    ]
