@@ -46,6 +46,8 @@ async def check_http(host: str, port: int, path: str, status: int, timeout: floa
                 writer.close()
     except TimeoutError:
         return Outcome(False, f"GET {path} timed out after {timeout:g}s")
+    except ConnectionRefusedError:
+        return Outcome(False, f"GET {path}: nothing listens on port {port}")
     except OSError as exc:
         return Outcome(False, f"GET {path}: {exc.strerror or exc}")
     parts = first.decode("latin-1").split()
@@ -63,6 +65,8 @@ async def check_tcp(host: str, port: int, timeout: float) -> Outcome:
             writer.close()
     except TimeoutError:
         return Outcome(False, f"TCP connect to {port} timed out")
+    except ConnectionRefusedError:
+        return Outcome(False, f"nothing listens on port {port}")
     except OSError as exc:
         return Outcome(False, f"TCP connect to {port}: {exc.strerror or exc}")
     return Outcome(True)
