@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from homeport.edge.apply import DnsOp, chunk, dns_ops, merge_rules
@@ -13,6 +14,7 @@ from homeport.edge.failover import plan_flip, zone_of
 from homeport.edge.importer import record_entry, rule_entry
 from homeport.edge.plan import Create, Delete, Update
 from homeport.edge.preflight import limit_problems
+from homeport.edge.ratelimit import read_ratelimit, retry_after
 from homeport.edge.rollback import restore_ops
 from homeport.edge.state import CurrentEdge, CurrentZone, Record, Rule
 from homeport.model.edge import Edge
@@ -179,3 +181,20 @@ def test_zone_of_takes_the_longest_suffix() -> None:
     assert (
         zone_of("www.dev.elkhair.tech", ["elkhair.tech", "dev.elkhair.tech"]) == "dev.elkhair.tech"
     )
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Ratelimit": '"default";r=1150;t=20'}, (1150, 20)),
+        ({"Ratelimit": '"default";r=0;t=300'}, (0, 300)),
+        ({}, None),
+    ],
+)
+def test_ratelimit_header(headers: dict[str, str], expected: tuple[int, int] | None) -> None:
+    assert read_ratelimit(httpx.Response(200, headers=headers)) == expected
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("300", 300.0), ("12.5", 12.5), ("soon", 60.0)])
+def test_retry_after(value: str, seconds: float) -> None:
+    assert retry_after(httpx.Response(429, headers={"Retry-After": value})) == seconds

@@ -10,11 +10,8 @@ The clock is injectable, so tests wait on a fake one. Results come back as plain
 from __future__ import annotations
 
 import os
-import re
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import cloudflare
 import httpx
@@ -25,45 +22,22 @@ from homeport.edge.errors import (
     PermissionMissing,
     RateLimitedTooLong,
 )
+from homeport.edge.ratelimit import (
+    MAX_WAIT,
+    Budget,
+    Clock,
+    SystemClock,
+    WaitListener,
+    read_ratelimit,
+    retry_after,
+)
 
 T = TypeVar("T")
 Json = dict[str, Any]
 
-MAX_WAIT = 300.0
 DNS_PAGE_SIZE = 5000
 RULESET_MISSING = 10003
 DNS_EDIT = "Zone / DNS / Edit"
-_RATELIMIT = re.compile(r"r=(\d+).*?t=(\d+)")
-
-
-class Clock(Protocol):
-    """Time as the API client sees it; tests pass a fake one."""
-
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds``."""
-
-
-class SystemClock:
-    """The real clock."""
-
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds``."""
-        time.sleep(seconds)
-
-
-WaitListener = Callable[[float, str], None]
-"""Called before each wait with the seconds to wait and why (the CLI shows it as progress)."""
-
-
-@dataclass
-class Budget:
-    """What the last ``Ratelimit`` header said (requests left, seconds to reset), and our counts."""
-
-    remaining: int | None = None
-    reset: int | None = None
-    requests: int = 0
-    waited: float = 0.0
-    calls: list[str] = field(default_factory=list)
 
 
 def _plain(value: Any) -> Any:
@@ -128,9 +102,9 @@ class CloudflareApi:
         self.budget.calls.append(f"{request.method} {request.url.path}")
 
     def _saw_response(self, response: httpx.Response) -> None:
-        match = _RATELIMIT.search(response.headers.get("ratelimit", ""))
-        if match:
-            self.budget.remaining, self.budget.reset = int(match[1]), int(match[2])
+        seen = read_ratelimit(response)
+        if seen is not None:
+            self.budget.remaining, self.budget.reset = seen
 
     def _wait(self, seconds: float, why: str) -> None:
         if seconds > self._max_wait:
@@ -162,7 +136,7 @@ class CloudflareApi:
                 return request()
             except cloudflare.RateLimitError as exc:
                 self.budget.remaining = None  # this wait covers what the 429's header says
-                self._wait(_retry_after(exc.response), f"{what}: rate limited (429)")
+                self._wait(retry_after(exc.response), f"{what}: rate limited (429)")
             except cloudflare.NotFoundError as exc:
                 if missing_ok is True or (missing_ok and missing_ok in _codes(exc)):
                     return None
@@ -402,14 +376,6 @@ def _permission_for(what: str) -> str:
         if word in text:
             return f"{name} / {verb}"
     return f"Zone / {verb}"
-
-
-def _retry_after(response: httpx.Response) -> float:
-    raw = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return 60.0
 
 
 def _codes(exc: cloudflare.APIStatusError) -> set[int]:
