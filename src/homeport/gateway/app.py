@@ -80,7 +80,15 @@ class GatewayApp:
         route = self.config.routes.match(request.method, headers.get("Host", ""), path, headers)
         if route is None:
             self.metrics.observe(NO_ROUTE, 404, started)
-            return json_response(404, {"error": "no route matches", "path": path[:200]})
+            response = json_response(404, {"error": "no route matches", "path": path[:200]})
+            response.headers["Vary"] = "Origin"
+            return response
+        return await self._proxy(request, route, path, started)
+
+    async def _proxy(
+        self, request: web.BaseRequest, route: CompiledRoute, path: str, started: float
+    ) -> web.StreamResponse:
+        headers = request.headers
         peer = request.remote or ""
         client = self._client(request)
         trace = self.tracing.start(
