@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from homeport.edge.apply import DnsOp, chunk, dns_ops, merge_rules
+from homeport.edge.cloudflare import CloudflareApi
 from homeport.edge.desired import STANDBY_COMMENT, desired_edge
-from homeport.edge.errors import FailoverRefused
+from homeport.edge.errors import EdgeError, FailoverRefused
 from homeport.edge.failover import plan_flip, zone_of
 from homeport.edge.importer import record_entry, rule_entry
 from homeport.edge.plan import Create, Delete, Update
@@ -198,3 +199,13 @@ def test_ratelimit_header(headers: dict[str, str], expected: tuple[int, int] | N
 @pytest.mark.parametrize(("value", "seconds"), [("300", 300.0), ("12.5", 12.5), ("soon", 60.0)])
 def test_retry_after(value: str, seconds: float) -> None:
     assert retry_after(httpx.Response(429, headers={"Retry-After": value})) == seconds
+
+
+def test_a_missing_token_is_a_clear_error_that_names_the_variable() -> None:
+    with pytest.raises(EdgeError, match="CLOUDFLARE_API_TOKEN is not set"):
+        CloudflareApi.from_env({})
+
+
+def test_the_token_is_never_in_the_client_s_repr() -> None:
+    with CloudflareApi.from_env({"CLOUDFLARE_API_TOKEN": "s3cret-token"}) as client:
+        assert "s3cret-token" not in repr(client)
