@@ -81,9 +81,7 @@ async def serve(
         raise GatewayError(
             f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port"
         ) from exc
-    bound = port
-    if site._server is not None and getattr(site._server, "sockets", None):
-        bound = int(site._server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+    bound = int(runner.addresses[0][1]) if runner.addresses else port
     if on_ready is not None:
         on_ready(bound)
     try:
