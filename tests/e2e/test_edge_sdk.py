@@ -172,3 +172,27 @@ def test_records_and_rules_homeport_does_not_own_survive_every_apply(
         assert [r for r in after[zone]["rules"] if not str(r[0]).startswith("homeport:")] == [
             r for r in before[zone]["rules"]
         ]
+
+
+class EmulatorClock(FakeClock):
+    """A fake clock that also moves the emulator's rate-limit clock: time passes for both."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        super().__init__()
+        self.emulator = emulator
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        self.emulator.control.advance_clock(seconds)
+
+
+def test_a_token_at_its_budget_waits_for_the_window_then_completes(
+    emulator: Emulator, platform_dir: Path
+) -> None:
+    emulator.control.set_rate_limit(8, window=300)
+    clock = EmulatorClock(emulator)
+    apply(emulator, platform_dir, clock)
+    assert len(clock.slept) >= 2, "the budget of 8 ran out more than once, so homeport waited"
+    assert all(0 < s <= 300 for s in clock.slept)
+    emulator.control.set_rate_limit(1200)
+    assert pending(emulator, platform_dir) == 0

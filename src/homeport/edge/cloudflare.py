@@ -37,6 +37,7 @@ Json = dict[str, Any]
 
 DNS_PAGE_SIZE = 5000
 RULESET_MISSING = 10003
+MAX_RATE_LIMITED = 6
 DNS_EDIT = "Zone / DNS / Edit"
 
 
@@ -128,7 +129,7 @@ class CloudflareApi:
     ) -> T | None:
         """Run ``request``: wait out 429s, map errors; None for a 404 when ``missing_ok`` (True,
         or the Cloudflare error code that means "not there yet")."""
-        while True:
+        for _attempt in range(MAX_RATE_LIMITED):
             if self.budget.remaining == 0 and self.budget.reset:
                 self.budget.remaining = None
                 self._wait(float(self.budget.reset), f"{what}: rate-limit budget used up")
@@ -157,6 +158,9 @@ class CloudflareApi:
                     f"{what}: cannot reach Cloudflare at {self.sdk.base_url} ({exc}); "
                     "check CLOUDFLARE_BASE_URL and the network"
                 ) from exc
+        raise RateLimitedTooLong(
+            f"{what}: still rate limited after {MAX_RATE_LIMITED} waits; try again later"
+        )
 
     def _must(self, what: str, request: Callable[[], T], permission: str = "") -> T:
         result = self._call(what, request, permission=permission)
