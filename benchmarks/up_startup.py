@@ -94,7 +94,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def detached_run(directory: Path, idle: float) -> tuple[float, float | None]:
+def detached_run(directory: Path, idle: float) -> tuple[float, float | None, str]:
     """Start detached; return (seconds to all healthy from the supervisor's start, idle CPU %)."""
     done = subprocess.run(
         [*HOMEPORT, "up", "--detach", "-f", str(directory)],
@@ -108,6 +108,7 @@ def detached_run(directory: Path, idle: float) -> tuple[float, float | None]:
     assert info is not None
     with ControlClient(info) as client:
         up_after = float(client.timing()["up_after"])
+        handoff = handoffs(client)
         usage = None
         if idle:
             time.sleep(1.0)
@@ -115,7 +116,24 @@ def detached_run(directory: Path, idle: float) -> tuple[float, float | None]:
             time.sleep(idle)
             usage = 100 * (cpu_seconds(info.pid) - before) / (time.monotonic() - began)
     subprocess.run([*HOMEPORT, "down", "-f", str(directory)], capture_output=True, check=True)
-    return up_after, usage
+    return up_after, usage, handoff
+
+
+def handoffs(client: ControlClient) -> str:
+    """Print the supervisor's own share of each link: dependency healthy -> waiter started."""
+    events = client.events()
+    healthy = {e["service"]: e["ts"] for e in events if e["what"] == "healthy"}
+    started = {e["service"]: e["ts"] for e in events if e["what"] == "started"}
+    edges = [(w["from"], w["to"]) for w in client.graph()["edges"]]
+    gaps = sorted(
+        1000 * (started[a] - healthy[b]) for a, b in edges if a in started and b in healthy
+    )
+    if not gaps:
+        return ""
+    return (
+        f"  dependency healthy -> waiter started: median {gaps[len(gaps) // 2]:.1f} ms, "
+        f"max {gaps[-1]:.1f} ms over {len(gaps)} links"
+    )
 
 
 def first_start_latency(directory: Path) -> tuple[float, float]:
@@ -157,16 +175,18 @@ def main() -> None:
     print(f"critical path (longest chain's summed delays): {path:.3f}s")
 
     parallel = write_platform(base / "parallel", parallel_chains(), args.probe)
-    up_after, idle = detached_run(parallel, args.idle)
+    up_after, idle, handoff = detached_run(parallel, args.idle)
     print(f"homeport up (parallel, gated):   all healthy after {up_after:.3f}s")
+    print(handoff)
     print(f"  ratio to the critical path:    {up_after / path:.3f}  (target <= 1.10)")
     print(f"  supervisor CPU while idle:     {idle:.2f}% of one core  (target < 2%)")
 
     serial = write_platform(base / "serial", one_at_a_time(), args.probe)
-    serial_after, _ = detached_run(serial, 0)
+    serial_after, _, handoff = detached_run(serial, 0)
     total = sum(delays().values())
     print(f"one at a time (serialised):      all healthy after {serial_after:.3f}s")
     print(f"  its own floor (sum of delays): {total:.3f}s")
+    print(handoff)
     print(f"  one-at-a-time / parallel:      {serial_after / up_after:.2f}x slower")
 
     latency, own = first_start_latency(parallel)
