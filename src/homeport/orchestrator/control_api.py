@@ -26,6 +26,7 @@ from homeport.orchestrator.supervisor import Hub
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COMMAND_WAIT = 120.0
+FOLLOW_CHECK = 0.5
 
 
 def new_token() -> str:
@@ -40,6 +41,7 @@ class ControlApi:
         self.hub = hub
         self.token = token
         self.down = asyncio.Event()
+        self.closing = asyncio.Event()
         self.app = web.Application(middlewares=[self._auth])
         self.app.add_routes(
             [
@@ -58,7 +60,9 @@ class ControlApi:
 
     async def start(self) -> str:
         """Listen on a free loopback port; return the base URL."""
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -67,7 +71,8 @@ class ControlApi:
         return self.url
 
     async def close(self) -> None:
-        """Stop listening."""
+        """Stop listening (followers of the logs are let go first)."""
+        self.closing.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -127,8 +132,14 @@ class ControlApi:
         try:
             for line in lines:
                 await response.write(json.dumps(line.as_dict()).encode() + b"\n")
-            while True:
-                line = await queue.get()
+            while not self.closing.is_set():
+                try:
+                    async with asyncio.timeout(FOLLOW_CHECK):
+                        line = await queue.get()
+                except TimeoutError:
+                    if request.transport is None or request.transport.is_closing():
+                        break
+                    continue
                 await response.write(json.dumps(line.as_dict()).encode() + b"\n")
         except (ConnectionResetError, asyncio.CancelledError):
             pass
