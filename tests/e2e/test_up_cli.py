@@ -103,8 +103,10 @@ def test_detach_then_status_logs_restart_stop_start_and_down(platform_dir: Path)
 
     stopped = homeport("stop", "api", "-f", file)
     assert stopped.stdout.startswith("api: stopped"), stopped.stdout + stopped.stderr
-    table = homeport("status", "-f", file).stdout
-    assert "waiting on api" in table  # stubborn waits for api again
+    # stubborn waits for api again (once its grace is over: it ignores TERM).
+    wait_until(
+        lambda: "waiting on api" in homeport("status", "-f", file).stdout, 20, "stubborn to wait"
+    )
     assert homeport("start", "api", "-f", file).stdout.startswith("api: running")
 
     timing = homeport("status", "--timing", "-f", file)
