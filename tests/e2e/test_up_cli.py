@@ -147,3 +147,23 @@ def test_up_refuses_a_cycle_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "dependency cycle: a -> b -> a" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_detach_fails_with_the_reason_and_log_lines_and_leaves_nothing(tmp_path: Path) -> None:
+    write_platform(
+        tmp_path,
+        """
+        db: {run: python svc.py, health: /healthz}
+        bad: {run: python svc.py, env: {MODE: crash, CODE: "9"}, health: /healthz}
+        after: {run: python svc.py, wait_for: [bad]}
+        """,
+    )
+    done = homeport("up", "-f", str(tmp_path), "--detach")
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[0] == "service 'bad' failed: exited with code 9 while starting"
+    assert any(line.endswith("Z crashing now") for line in lines)
+    assert "Traceback" not in done.stderr
+    state_dir = tmp_path / ".homeport"
+    assert processes_of(state_dir) == []
+    assert not (state_dir / "control.json").exists()

@@ -19,7 +19,7 @@ from homeport.cli.common import FileOption, console, err_console, fail, load, re
 from homeport.cli.resources_view import resource_table
 from homeport.errors import HomeportError
 from homeport.model import LoadedPlatform
-from homeport.orchestrator.errors import ResourceFailed
+from homeport.orchestrator.errors import NotRunning, ResourceFailed
 from homeport.orchestrator.session import Session, UpOptions
 from homeport.orchestrator.state import (
     FAILURE,
@@ -279,7 +279,12 @@ def _detach(loaded: LoadedPlatform, options: UpOptions, started: float) -> None:
                 _detached_failure(state_dir, child.returncode)
             client = client or _client_of(state_dir, child.pid)
             if client is not None:
-                status = client.status()
+                try:
+                    status = client.status()
+                except NotRunning:
+                    # It failed and closed its API between two polls: its reason is on disk.
+                    child.wait(timeout=15)
+                    _detached_failure(state_dir, child.returncode)
                 if status["phase"] == "up":
                     rows = client.resources()
                     console.print(resource_table(rows))
@@ -316,7 +321,7 @@ def _client_of(state_dir: Path, pid: int) -> ControlClient | None:
     return ControlClient(info)
 
 
-def _detached_failure(state_dir: Path, code: int | None) -> None:
+def _detached_failure(state_dir: Path, code: int | None) -> NoReturn:
     failure = read_json(state_dir / FAILURE)
     if isinstance(failure, dict) and failure.get("message"):
         raise fail(str(failure["message"]))
