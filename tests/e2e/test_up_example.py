@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.binaries import POSTGRES_BIN_DIRS, require_binary
-from tests.support.orchestrator import HOMEPORT, REPO, kill_leftovers, processes_of
+from tests.support.orchestrator import HOMEPORT, REPO, homeport, kill_leftovers, processes_of
 
 EXAMPLE = REPO / "examples" / "jobboard"
 SERVICES = ("monolith", "jobs", "companies", "ai_worker", "landing")
@@ -88,3 +88,19 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_the_example_detached_serves_through_its_gateway_then_goes_down(
+    example_copy: Path,
+) -> None:
+    file = str(example_copy)
+    started = homeport("up", "-f", file, "--detach", timeout=240)
+    assert started.returncode == 0, started.stderr
+    assert "all 9 resources healthy in" in started.stdout
+    rows = {r["name"]: r for r in json.loads(homeport("status", "-f", file, "--json").stdout)}
+    assert all(r["state"] == "running" and r["health"] == "healthy" for r in rows.values()), rows
+    with urllib.request.urlopen(rows["gateway"]["url"] + "/healthz", timeout=10) as response:
+        assert response.status == 200
+    down = homeport("down", "-f", file)
+    assert down.returncode == 0 and "stopped 9 resources" in down.stdout
+    assert processes_of(example_copy / ".homeport") == []
