@@ -73,6 +73,10 @@ class LogBook:
         merged = sorted((line for lines in self._lines.values() for line in lines), key=_ts)
         return merged[-count:] if count > 0 else []
 
+    def recent(self, service: str) -> deque[LogLine]:
+        """The kept lines of ``service`` themselves (no copy; read, do not change)."""
+        return self._lines.get(service) or deque()
+
     def follow(self, service: str | None = None) -> asyncio.Queue[LogLine]:
         """A queue that receives each new line of ``service`` (or of all); ``unfollow`` it."""
         queue: asyncio.Queue[LogLine] = asyncio.Queue()

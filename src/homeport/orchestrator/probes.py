@@ -106,10 +106,10 @@ def log_check(book: LogBook, service: str, pattern: str, since: Callable[[], flo
 
     async def check() -> Outcome:
         start = since()
-        for line in reversed(book.tail(service, book.limit)):
+        for line in reversed(book.recent(service)):
             if line.ts < start:
                 break
-            if regex.search(line.text):
+            if line.stream != "homeport" and regex.search(line.text):
                 return Outcome(True)
         return Outcome(False, f"no log line matched /{pattern}/ yet")
 

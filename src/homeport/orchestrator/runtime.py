@@ -337,7 +337,6 @@ class Runtime:
 
     def _gone(self) -> None:
         self.hub.pids.remove(self.spec.name)
-        self.healthy_since = None if self.healthy_since is None else self.healthy_since
         self._set(pid=None)
 
     def _fail(self, reason: str) -> None:
