@@ -83,6 +83,10 @@ def test_detach_then_status_logs_restart_stop_start_and_down(platform_dir: Path)
     assert started.returncode == 0, started.stderr
     assert "all 3 resources healthy in" in started.stdout
 
+    twice = homeport("up", "-f", file)
+    assert twice.returncode == 1
+    assert "homeport up is already running for this platform (supervisor pid" in twice.stderr
+
     status = homeport("status", "-f", file, "--json")
     rows = {row["name"]: row for row in json.loads(status.stdout)}
     assert {n: (r["state"], r["health"]) for n, r in rows.items()} == {

@@ -160,9 +160,9 @@ class Session:
             await self.hub.shutdown()
         if self.dashboard is not None:  # after the services, so their last spans arrive
             await asyncio.to_thread(self.dashboard.stop)
-        if self.api is not None:
+        if self.api is not None:  # only the supervisor that wrote control.json removes it
             await self.api.close()
-        with contextlib.suppress(FileNotFoundError):
-            (self.state_dir / CONTROL).unlink()
+            with contextlib.suppress(FileNotFoundError):
+                (self.state_dir / CONTROL).unlink()
         if self.book is not None:
             self.book.close()
