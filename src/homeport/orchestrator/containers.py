@@ -50,6 +50,10 @@ async def _run(argv: list[str], timeout: float = 120.0) -> tuple[int, str]:
         process.kill()
         await process.wait()
         return 124, f"{' '.join(argv[:3])} took longer than {timeout:g}s"
+    except asyncio.CancelledError:
+        process.kill()
+        await process.wait()
+        raise
     return process.returncode or 0, output.decode("utf-8", "replace").strip()
 
 

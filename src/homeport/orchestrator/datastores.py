@@ -91,7 +91,12 @@ class PostgresLauncher(Launcher):
             cwd=str(self.home),
             env=child_env({}),
         )
-        output, _ = await process.communicate()
+        try:
+            output, _ = await process.communicate()
+        except asyncio.CancelledError:  # up was interrupted: leave no initdb behind
+            process.kill()
+            await process.wait()
+            raise
         for line in output.decode("utf-8", "replace").splitlines():
             self.book.write(self.spec.name, "initdb", line)
         if process.returncode != 0:

@@ -94,6 +94,10 @@ async def check_exec(
         process.kill()
         await process.wait()
         return Outcome(False, f"{argv[0]} took longer than {timeout:g}s")
+    except asyncio.CancelledError:
+        process.kill()
+        await process.wait()
+        raise
     if process.returncode == 0:
         return Outcome(True)
     last = output.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]

@@ -162,9 +162,10 @@ class Hub:
         """Stop everything in reverse dependency order: TERM, grace, KILL, all within budget."""
         self.shutting_down = True
         self.phase = "stopping"
-        for task in self._tasks:
+        preparing = [r.prepared for r in self.runtimes.values() if r.prepared is not None]
+        for task in [*self._tasks, *preparing]:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *preparing, return_exceptions=True)
         deadline = time.monotonic() + budget
         for level in stop_levels(self.graph):
             await asyncio.gather(*(self.runtimes[name].stop_now(deadline) for name in level))
