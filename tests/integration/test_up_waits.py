@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 from collections.abc import Iterator
@@ -214,3 +215,34 @@ def test_a_dependency_cycle_is_rejected_before_anything_starts(platform_dir: Pat
     )
     with pytest.raises(ConfigError, match=r"dependency cycle: a -> b -> a"):
         load_platform(platform_dir / "homeport.yaml")
+
+
+def test_stopping_goes_in_reverse_dependency_order_and_kills_what_ignores_term(
+    platform_dir: Path,
+) -> None:
+    loaded = write_platform(
+        platform_dir,
+        """
+        db: {run: python svc.py, health: /healthz}
+        api: {run: python svc.py, health: /healthz, wait_for: [db]}
+        deaf:
+          run: python svc.py
+          env: {MODE: sleep, IGNORE_TERM: "1"}
+          health: {log: ready to work}
+          stop_grace: 0.5s
+          wait_for: [api]
+        """,
+    )
+
+    async def main() -> Hub:
+        session = Session(loaded, UpOptions())
+        try:
+            hub = await session.open()
+            await session.wait_until_up()
+        finally:
+            await session.close()
+        return hub
+
+    hub = asyncio.run(main())
+    stopped = [(e.service, e.detail) for e in hub.events if e.what == "stopped"]
+    assert stopped == [("deaf", "exit code -9"), ("api", "exit code -15"), ("db", "exit code -15")]

@@ -361,7 +361,9 @@ class Runtime:
             return
         grace = min(self.spec.stop_grace, max(0.0, deadline - time.monotonic()))
         await self._stop_process(self.launch, grace)
-        self._set(state="stopped", health=None)
+        code = self.process.returncode if self.process is not None else None
+        self._set(state="stopped", health=None, exit_code=code)
+        self.hub.record(self.spec.name, "stopped", f"exit code {code}")
 
     def _take_request(self) -> Request | None:
         request, self._request = self._request, None
