@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,27 +31,42 @@ class Outcome:
 Check = Callable[[], Awaitable[Outcome]]
 
 
+async def _connect(host: str, port: int) -> socket.socket:
+    """A connected non-blocking socket (no transport or stream objects: cheap when idle)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 async def check_http(host: str, port: int, path: str, status: int, timeout: float) -> Outcome:
     """GET ``path`` and compare the status code (a tiny HTTP/1.0 client: cheap when idle)."""
+    loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port)
-            try:
+            sock = await _connect(host, port)
+            with sock:
                 request = (
                     f"GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nUser-Agent: homeport\r\n\r\n"
                 )
-                writer.write(request.encode())
-                await writer.drain()
-                first = await reader.readline()
-            finally:
-                writer.close()
+                await loop.sock_sendall(sock, request.encode())
+                first = b""
+                while b"\n" not in first and len(first) < 4096:
+                    chunk = await loop.sock_recv(sock, 1024)
+                    if not chunk:
+                        break
+                    first += chunk
     except TimeoutError:
         return Outcome(False, f"GET {path} timed out after {timeout:g}s")
     except ConnectionRefusedError:
         return Outcome(False, f"GET {path}: nothing listens on port {port}")
     except OSError as exc:
         return Outcome(False, f"GET {path}: {exc.strerror or exc}")
-    parts = first.decode("latin-1").split()
+    parts = first.split(b"\n", 1)[0].decode("latin-1").split()
     if len(parts) < 2 or not parts[1].isdigit():
         return Outcome(False, f"GET {path}: not an HTTP response")
     code = int(parts[1])
@@ -61,8 +77,8 @@ async def check_tcp(host: str, port: int, timeout: float) -> Outcome:
     """Whether the port accepts a TCP connection."""
     try:
         async with asyncio.timeout(timeout):
-            _, writer = await asyncio.open_connection(host, port)
-            writer.close()
+            sock = await _connect(host, port)
+            sock.close()
     except TimeoutError:
         return Outcome(False, f"TCP connect to {port} timed out")
     except ConnectionRefusedError:
