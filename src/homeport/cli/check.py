@@ -10,7 +10,6 @@ from homeport.cli.common import (
     FileOption,
     JsonOption,
     console,
-    err_console,
     load,
     print_json,
     reports_errors,
@@ -41,12 +40,11 @@ def check(file: FileOption = None, as_json: JsonOption = False) -> None:
             }
         )
     else:
+        # Findings go to stdout in file order, as linters print them; the exit code tells.
         for item in findings:
             style = "red" if item.severity == "error" else "yellow"
-            target = err_console if item.severity == "error" else console
-            target.print(str(item), style=style, markup=False, soft_wrap=True)
-        summary = _summary(loaded, findings)
-        (err_console if errors else console).print(summary, markup=False, soft_wrap=True)
+            console.print(str(item), style=style, markup=False, soft_wrap=True)
+        console.print(_summary(loaded, findings), markup=False, soft_wrap=True)
     if errors:
         raise typer.Exit(1)
 
