@@ -103,3 +103,14 @@ def test_a_fixed_port_in_use_names_the_service_and_the_place() -> None:
         loaded.platform.services["api"].port = port
         with pytest.raises(PortInUse, match=f"port {port} of service 'api' is already in use"):
             allocate(loaded.platform.services, ["api"], lambda name: f"homeport.yaml:3 ({name})")
+
+
+def test_allocated_ports_avoid_the_ephemeral_range_and_each_other() -> None:
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    services = "".join(f"  s{i}: {{run: x}}\n" for i in range(20))
+    loaded = load_platform_text(f"name: d\nservices:\n{services}")
+    endpoints = allocate(loaded.platform.services, list(loaded.platform.services))
+    ports = [e.port for e in endpoints.values()]
+    assert len(set(ports)) == 20
+    if low > 13000:
+        assert all(port < low for port in ports)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from homeport.model.services import Service
 from homeport.orchestrator.errors import PortInUse
@@ -34,11 +36,40 @@ def url_for(kind: str, port: int) -> str:
     return f"http://{HOST}:{port}"
 
 
-def free_port() -> int:
-    """A port the OS says is free on 127.0.0.1 now."""
+def free_port(taken: set[int] | None = None) -> int:
+    """A port free on 127.0.0.1 now, below the kernel's ephemeral range when it can be.
+
+    Ports handed out by ``bind(0)`` come from the ephemeral range, which is also where every
+    outgoing connection (health checks included) takes its local port: a port allocated at the
+    start and bound seconds later by a service that waited could be gone by then.
+    """
+    low = _ephemeral_low()
+    pool = range(max(1024, low - 12000), low)
+    tries = 64 if len(pool) > 1000 else 0
+    for candidate in (random.choice(pool) for _ in range(tries)):
+        if candidate not in (taken or set()) and _bindable(candidate):
+            return candidate
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    """Bindable without SO_REUSEADDR (what a service that binds it will need)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
 
 
 def port_is_free(port: int) -> bool:
@@ -70,6 +101,7 @@ def allocate(
                 raise PortInUse(name, service.port, where(name))
             port = service.port
         else:
-            port = (previous or {}).get(name) or free_port()
+            taken = {e.port for e in endpoints.values()}
+            port = (previous or {}).get(name) or free_port(taken)
         endpoints[name] = Endpoint(HOST, port, url_for(service.kind, port))
     return endpoints
