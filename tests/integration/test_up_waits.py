@@ -246,3 +246,23 @@ def test_stopping_goes_in_reverse_dependency_order_and_kills_what_ignores_term(
     hub = asyncio.run(main())
     stopped = [(e.service, e.detail) for e in hub.events if e.what == "stopped"]
     assert stopped == [("deaf", "exit code -9"), ("api", "exit code -15"), ("db", "exit code -15")]
+
+
+def test_a_step_that_completes_does_not_restart_what_waits_for_it(platform_dir: Path) -> None:
+    loaded = write_platform(
+        platform_dir,
+        """
+        migrate: {run: python svc.py, env: {MODE: oneshot, DELAY: "0.5"}}
+        app: {run: python svc.py, health: /healthz, wait_for: [migrate]}
+        """,
+    )
+
+    async def body(hub: Hub, session: Session) -> None:
+        await session.wait_until_up()
+        pid = hub.runtimes["app"].status.pid
+        await hub.wait_for("migrate", lambda s: s.state == "completed", 20)
+        await asyncio.sleep(0.3)  # room for a wrong re-gate to show
+        assert hub.runtimes["app"].status.pid == pid
+        assert [e.what for e in hub.events if e.service == "app"] == ["started", "healthy"]
+
+    run_session(loaded, body)

@@ -215,20 +215,23 @@ class Runtime:
             self._set(state="pending", health=None)
             self.hub.regate(name)
             return
-        self.hub.regate(name)
         starting = self.status.state == "starting" or self.hub.phase == "starting"
         if ending == "unhealthy":
+            self.hub.regate(name)
             timeout = self.spec.startup_timeout
             self._fail(f"not healthy within {timeout:g}s: {reason}")
             return
         if ending == "liveness":
             reason = "liveness check failed; stopped it"
+        failed = ending == "liveness" or code != 0
         policy = self.spec.restart
-        if code == 0 and policy.policy != "always":
+        if not failed and policy.policy != "always":
+            # A step that finished stays satisfied: what waits for it keeps running.
             self._set(state="completed", health=None, pid=None, reason="")
             self.hub.record(name, "completed")
             return
-        allowed = policy.policy == "always" or (policy.policy == "on-failure" and code != 0)
+        self.hub.regate(name)
+        allowed = policy.policy == "always" or (policy.policy == "on-failure" and failed)
         exhausted = policy.max_restarts is not None and self.status.restarts >= policy.max_restarts
         if not allowed or exhausted:
             when = " while starting" if starting else ""
