@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -190,6 +191,7 @@ def main() -> None:
     print(f"  one-at-a-time / parallel:      {serial_after / up_after:.2f}x slower")
 
     latency, own = first_start_latency(parallel)
+    shutil.rmtree(base, ignore_errors=True)
     print(f"`homeport up` -> first process:  {latency:.3f}s  (target < 0.5s)")
     print(f"  of which inside up's supervisor: {own:.3f}s (the rest: interpreter and imports)")
 
