@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from homeport.model import LoadedPlatform, load_platform
+from homeport.orchestrator.process import is_same_process
 from homeport.orchestrator.session import Session, UpOptions
 from homeport.orchestrator.supervisor import Hub
 
@@ -132,7 +134,19 @@ def homeport(
 
 
 def kill_leftovers(state_dir: Path) -> Iterator[int]:
-    """KILL whatever a failed test left (so one failure does not leak into the next)."""
+    """KILL whatever a failed test left (so one failure does not leak into the next).
+
+    The supervisor named in pids.json is stopped too (its environment does not name the state
+    dir), but not counted: a test that ran ``down`` leaves no pids.json behind.
+    """
+    try:
+        supervisor = json.loads((state_dir / "pids.json").read_text())["supervisor"]
+        pid, started = int(supervisor["pid"]), supervisor.get("start_time")
+    except (OSError, ValueError, KeyError, TypeError):
+        pid, started = 0, None
+    if pid and pid != os.getpid() and is_same_process(pid, started):
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
     for pid in processes_of(state_dir):
         with contextlib.suppress(OSError):
             os.kill(pid, 9)
