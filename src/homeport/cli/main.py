@@ -1,30 +1,39 @@
-"""The ``homeport`` command: the command groups hang here, one module each."""
+"""The ``homeport`` command: the command groups hang here, one module each.
+
+Command modules are imported only when their command runs: ``homeport up`` must start its first
+process quickly, and importing every group (the Cloudflare SDK, the registry client, the
+dashboard...) first would cost it half a second. ``--help`` and unknown commands load them all.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import Annotated
 
 import typer
 
 from homeport import __version__
-from homeport.cli import check, schema, traces
-from homeport.cli import dashboard as dashboard_cli
-from homeport.cli import edge as edge_cli
-from homeport.cli import failover as failover_cli
-from homeport.cli import gateway as gateway_cli
-from homeport.cli import registry as registry_cli
-from homeport.cli import seed as seed_cli
-from homeport.cli import status as status_cli
-from homeport.cli import up as up_cli
 
-app = typer.Typer(
-    name="homeport",
-    help="Run a production-shaped self-hosted platform from one file, homeport.yaml.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# command name -> (module, attribute, is a sub-app); in the order --help lists them.
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "check": ("homeport.cli.check", "check", False),
+    "schema": ("homeport.cli.schema", "schema", False),
+    "up": ("homeport.cli.up", "up", False),
+    "status": ("homeport.cli.status", "status", False),
+    "logs": ("homeport.cli.status", "logs", False),
+    "restart": ("homeport.cli.status", "restart", False),
+    "stop": ("homeport.cli.status", "stop", False),
+    "start": ("homeport.cli.status", "start", False),
+    "down": ("homeport.cli.status", "down", False),
+    "seed": ("homeport.cli.seed", "seed", False),
+    "gateway": ("homeport.cli.gateway", "app", True),
+    "edge": ("homeport.cli.edge", "app", True),
+    "failover": ("homeport.cli.failover", "failover", False),
+    "registry": ("homeport.cli.registry", "app", True),
+    "dashboard": ("homeport.cli.dashboard", "dashboard", False),
+    "traces": ("homeport.cli.traces", "traces", False),
+}
 
 
 def _version(value: bool) -> None:
@@ -33,8 +42,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
-def main(
+def _main(
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
@@ -43,22 +51,38 @@ def main(
     """homeport: check, boot, route, reconcile and clean a self-hosted platform."""
 
 
-app.command()(check.check)
-app.command()(schema.schema)
-app.command()(traces.traces)
-app.command()(dashboard_cli.dashboard)
-app.add_typer(edge_cli.app)
-app.command()(failover_cli.failover)
-app.add_typer(gateway_cli.app)
-app.command()(seed_cli.seed)
-app.add_typer(registry_cli.app)
-app.command()(up_cli.up)
-for _command in (status_cli.status, status_cli.logs, status_cli.restart, status_cli.stop):
-    app.command()(_command)
-app.command()(status_cli.start)
-app.command()(status_cli.down)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The CLI with every command, just ``only`` when it names one, none when it is ``""``."""
+    app = typer.Typer(
+        name="homeport",
+        help="Run a production-shaped self-hosted platform from one file, homeport.yaml.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_main)
+    names = [only] if only in COMMANDS else [] if only == "" else list(COMMANDS)
+    for name in names:
+        module, attribute, is_group = COMMANDS[name]
+        target = getattr(importlib.import_module(module), attribute)
+        if is_group:
+            app.add_typer(target, name=name)
+        else:
+            app.command(name=name)(target)
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # ``from homeport.cli.main import app`` (tests, tools) gets the whole CLI.
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 def run() -> None:
     """Console-script entry point."""
-    app()
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    if command is None and "--version" in sys.argv[1:]:
+        command = ""
+    build_app(command)()
