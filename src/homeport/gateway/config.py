@@ -9,6 +9,7 @@ from pathlib import Path
 
 from yarl import URL
 
+from homeport.endpoints import ENV_VARIABLE, STATE_FILE, service_urls
 from homeport.gateway.client_ip import ClientAddressPolicy
 from homeport.gateway.cors import CorsPolicy
 from homeport.gateway.errors import GatewayConfigError
@@ -16,8 +17,8 @@ from homeport.gateway.geo import STATE_NAME
 from homeport.gateway.routes import RouteTable
 from homeport.model.platform import Gateway, GatewayLimits
 
-ENDPOINTS_VARIABLE = "HOMEPORT_ENDPOINTS"
-ENDPOINTS_FILE = "endpoints.json"  # written by `homeport up` in the state directory
+ENDPOINTS_VARIABLE = ENV_VARIABLE
+ENDPOINTS_FILE = STATE_FILE  # written by `homeport up` in the state directory
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,7 @@ def parse_endpoints(text: str | None) -> dict[str, str]:
         raise GatewayConfigError(f"{ENDPOINTS_VARIABLE} is not JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise GatewayConfigError(f"{ENDPOINTS_VARIABLE} must be a JSON object of services")
-    urls: dict[str, str] = {}
-    for name, endpoint in data.items():
-        if isinstance(endpoint, dict) and isinstance(endpoint.get("url"), str):
-            urls[name] = endpoint["url"]
-        elif isinstance(endpoint, dict) and "host" in endpoint and "port" in endpoint:
-            urls[name] = f"http://{endpoint['host']}:{endpoint['port']}"
-    return urls
+    return service_urls(data)
 
 
 def read_endpoints_file(path: Path) -> dict[str, str]:
@@ -65,7 +60,7 @@ def read_endpoints_file(path: Path) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     services = data.get("services") if isinstance(data, dict) else None
-    return parse_endpoints(json.dumps(services)) if isinstance(services, dict) else {}
+    return service_urls(services) if isinstance(services, dict) else {}
 
 
 def parse_upstream_options(options: list[str]) -> dict[str, str]:

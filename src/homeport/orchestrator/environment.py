@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from homeport.endpoints import ENV_VARIABLE
 from homeport.orchestrator.ports import Endpoint
 
 REFERENCE = re.compile(r"\{(?:([a-z][a-z0-9_-]*)\.)?(url|host|port|name)\}")
@@ -56,7 +57,7 @@ def service_env(
         "PORT": str(endpoint.port),
         "HOST": endpoint.host,
         "HOMEPORT_SERVICE": name,
-        "HOMEPORT_ENDPOINTS": endpoints_json(endpoints),
+        ENV_VARIABLE: endpoints_json(endpoints),
         "HOMEPORT_STATE_DIR": str(state_dir),
     }
     if otlp_endpoint:

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from homeport.endpoints import STATE_FILE
 from homeport.orchestrator.environment import endpoints_json
 from homeport.orchestrator.errors import AlreadyRunning
 from homeport.orchestrator.ports import Endpoint
 from homeport.orchestrator.process import is_alive, is_same_process, kill_group_now, start_time
 
-ENDPOINTS = "endpoints.json"
+ENDPOINTS = STATE_FILE
 CONTROL = "control.json"
 PIDS = "pids.json"
 FAILURE = "failure.json"

@@ -7,10 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from homeport.endpoints import ENV_VARIABLE, STATE_FILE, service_urls
 from homeport.seed.errors import SeedError
-
-ENV_VARIABLE = "HOMEPORT_ENDPOINTS"
-STATE_FILE = "endpoints.json"
 
 
 def load_endpoints(
@@ -52,10 +50,4 @@ def _parse(text: str, where: str) -> dict[str, Any]:
 def _urls(services: Any, where: str) -> dict[str, str]:
     if not isinstance(services, dict):
         raise SeedError(f"{where}: expected a JSON object of services")
-    out: dict[str, str] = {}
-    for name, entry in services.items():
-        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-            out[name] = entry["url"]
-        elif isinstance(entry, dict) and "host" in entry and "port" in entry:
-            out[name] = f"tcp://{entry['host']}:{entry['port']}"
-    return out
+    return service_urls(services, default_scheme="tcp")
