@@ -49,13 +49,16 @@ class Receiver:
         """Decode and store one request (blocking); returns how many items it held."""
         decode, method = _DECODERS[signal]
         rows = decode(body, content_type)
+        now = time.monotonic()
+        # Prune before a batch that would carry the store past a tenth over its limit, so the
+        # bound holds whatever the batch size; and at least every ``prune_every`` seconds.
+        due = now - self._last_prune >= self.prune_every
+        if due or self._since_prune + len(rows) > self._prune_after:
+            self._last_prune, self._since_prune = now, 0
+            self.store.prune()
         count: int = getattr(self.store, method)(rows)
         self.received[signal] += count
         self._since_prune += count
-        now = time.monotonic()
-        if now - self._last_prune >= self.prune_every or self._since_prune >= self._prune_after:
-            self._last_prune, self._since_prune = now, 0
-            self.store.prune()
         return count
 
     async def handle(self, request: web.Request) -> web.Response:
