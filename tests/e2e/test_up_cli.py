@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.support.orchestrator import (
-    HOMEPORT,
     homeport,
     kill_leftovers,
     processes_of,
+    up_in_foreground,
     wait_until,
     write_platform,
 )
@@ -45,22 +44,8 @@ def platform_dir(tmp_path: Path) -> Iterator[Path]:
 
 def test_foreground_up_says_all_healthy_and_ctrl_c_leaves_no_process(platform_dir: Path) -> None:
     state_dir = platform_dir / ".homeport"
-    process = subprocess.Popen(
-        [*HOMEPORT, "up", "-f", str(platform_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    assert process.stdout is not None
-    seen: list[str] = []
+    process, seen = up_in_foreground(platform_dir, timeout=60)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            seen.append(line)
-            if "resources healthy in" in line or not line:
-                break
         assert any(line.startswith("all 3 resources healthy in ") for line in seen), seen
         assert len(processes_of(state_dir)) == 3
         began = time.monotonic()

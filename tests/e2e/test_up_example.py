@@ -4,10 +4,8 @@ says it is healthy, and Ctrl-C leaves no process behind (checked in the process 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 import urllib.request
@@ -16,7 +14,13 @@ from pathlib import Path
 
 import pytest
 from tests.support.binaries import POSTGRES_BIN_DIRS, require_binary
-from tests.support.orchestrator import HOMEPORT, REPO, homeport, kill_leftovers, processes_of
+from tests.support.orchestrator import (
+    REPO,
+    homeport,
+    kill_leftovers,
+    processes_of,
+    up_in_foreground,
+)
 
 EXAMPLE = REPO / "examples" / "jobboard"
 SERVICES = ("monolith", "jobs", "companies", "ai_worker", "landing")
@@ -44,22 +48,8 @@ def test_the_readme_first_command_boots_the_example_and_ctrl_c_cleans_up(
     example_copy: Path,
 ) -> None:
     state_dir = example_copy / ".homeport"
-    process = subprocess.Popen(
-        [*HOMEPORT, "up", "-f", str(example_copy)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    assert process.stdout is not None
-    seen: list[str] = []
+    process, seen = up_in_foreground(example_copy, timeout=200)
     try:
-        deadline = time.monotonic() + 200
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            seen.append(line)
-            if not line or "resources healthy in" in line or "failed:" in line:
-                break
         healthy = [line for line in seen if line.startswith("all ")]
         assert healthy and "resources healthy in" in healthy[0], "".join(seen[-40:])
         endpoints = json.loads((state_dir / "endpoints.json").read_text())["services"]

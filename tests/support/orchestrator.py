@@ -151,3 +151,24 @@ def kill_leftovers(state_dir: Path) -> Iterator[int]:
         with contextlib.suppress(OSError):
             os.kill(pid, 9)
         yield pid
+
+
+def up_in_foreground(platform: Path, timeout: float) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start ``homeport up -f platform`` and read its output until the all-healthy line, a
+    failure, or ``timeout``; returns the running process and the lines seen."""
+    process = subprocess.Popen(
+        [*HOMEPORT, "up", "-f", str(platform)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen.append(line)
+        if not line or "resources healthy in" in line or "failed:" in line:
+            break
+    return process, seen
