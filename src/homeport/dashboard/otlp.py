@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,44 +120,53 @@ def _hex_ids_to_base64(node: Any) -> None:
             _hex_ids_to_base64(item)
 
 
+def _scoped(
+    resources: Any, scope_field: str, items_field: str
+) -> Iterator[tuple[dict[str, Any], str, Any]]:
+    """(resource attributes, service name, item) for every item under resources and scopes:
+    the same two-level nesting that spans, log records and metrics share in OTLP."""
+    for resource_entry in resources:
+        resource = attributes(resource_entry.resource.attributes)
+        service = str(resource.get("service.name", "unknown"))
+        for scope in getattr(resource_entry, scope_field):
+            for item in getattr(scope, items_field):
+                yield resource, service, item
+
+
 def decode_traces(body: bytes, content_type: str) -> list[SpanRow]:
     """Every span of an ExportTraceServiceRequest."""
     request = ExportTraceServiceRequest()
     _parse(body, content_type, request)
     rows: list[SpanRow] = []
-    for resource_spans in request.resource_spans:
-        resource = attributes(resource_spans.resource.attributes)
-        service = str(resource.get("service.name", "unknown"))
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                rows.append(
-                    SpanRow(
-                        trace_id=span.trace_id.hex(),
-                        span_id=span.span_id.hex(),
-                        parent_span_id=span.parent_span_id.hex(),
-                        service=service,
-                        name=span.name,
-                        kind=int(span.kind),
-                        start_ns=int(span.start_time_unix_nano),
-                        end_ns=int(span.end_time_unix_nano),
-                        status_code=int(span.status.code),
-                        status_message=span.status.message,
-                        attributes=attributes(span.attributes),
-                        resource=resource,
-                        events=[
-                            {
-                                "name": e.name,
-                                "time_ns": int(e.time_unix_nano),
-                                "attributes": attributes(e.attributes),
-                            }
-                            for e in span.events
-                        ],
-                        links=[
-                            {"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()}
-                            for link in span.links
-                        ],
-                    )
-                )
+    for resource, service, span in _scoped(request.resource_spans, "scope_spans", "spans"):
+        rows.append(
+            SpanRow(
+                trace_id=span.trace_id.hex(),
+                span_id=span.span_id.hex(),
+                parent_span_id=span.parent_span_id.hex(),
+                service=service,
+                name=span.name,
+                kind=int(span.kind),
+                start_ns=int(span.start_time_unix_nano),
+                end_ns=int(span.end_time_unix_nano),
+                status_code=int(span.status.code),
+                status_message=span.status.message,
+                attributes=attributes(span.attributes),
+                resource=resource,
+                events=[
+                    {
+                        "name": e.name,
+                        "time_ns": int(e.time_unix_nano),
+                        "attributes": attributes(e.attributes),
+                    }
+                    for e in span.events
+                ],
+                links=[
+                    {"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()}
+                    for link in span.links
+                ],
+            )
+        )
     return rows
 
 
@@ -165,24 +175,20 @@ def decode_logs(body: bytes, content_type: str) -> list[LogRow]:
     request = ExportLogsServiceRequest()
     _parse(body, content_type, request)
     rows: list[LogRow] = []
-    for resource_logs in request.resource_logs:
-        resource = attributes(resource_logs.resource.attributes)
-        service = str(resource.get("service.name", "unknown"))
-        for scope_logs in resource_logs.scope_logs:
-            for record in scope_logs.log_records:
-                body_value = any_value(record.body)
-                rows.append(
-                    LogRow(
-                        time_ns=int(record.time_unix_nano or record.observed_time_unix_nano),
-                        service=service,
-                        severity_text=record.severity_text,
-                        severity_number=int(record.severity_number),
-                        body=body_value if isinstance(body_value, str) else json.dumps(body_value),
-                        trace_id=record.trace_id.hex(),
-                        span_id=record.span_id.hex(),
-                        attributes=attributes(record.attributes),
-                    )
-                )
+    for _, service, record in _scoped(request.resource_logs, "scope_logs", "log_records"):
+        body_value = any_value(record.body)
+        rows.append(
+            LogRow(
+                time_ns=int(record.time_unix_nano or record.observed_time_unix_nano),
+                service=service,
+                severity_text=record.severity_text,
+                severity_number=int(record.severity_number),
+                body=body_value if isinstance(body_value, str) else json.dumps(body_value),
+                trace_id=record.trace_id.hex(),
+                span_id=record.span_id.hex(),
+                attributes=attributes(record.attributes),
+            )
+        )
     return rows
 
 
@@ -191,27 +197,23 @@ def decode_metrics(body: bytes, content_type: str) -> list[MetricRow]:
     request = ExportMetricsServiceRequest()
     _parse(body, content_type, request)
     rows: list[MetricRow] = []
-    for resource_metrics in request.resource_metrics:
-        resource = attributes(resource_metrics.resource.attributes)
-        service = str(resource.get("service.name", "unknown"))
-        for scope_metrics in resource_metrics.scope_metrics:
-            for metric in scope_metrics.metrics:
-                kind = metric.WhichOneof("data") or "unknown"
-                data = getattr(metric, kind, None)
-                for point in getattr(data, "data_points", []):
-                    if kind == "histogram":
-                        value = float(point.count)
-                    else:
-                        number = point.WhichOneof("value")
-                        value = float(getattr(point, number)) if number else 0.0
-                    rows.append(
-                        MetricRow(
-                            int(point.time_unix_nano),
-                            service,
-                            metric.name,
-                            kind,
-                            value,
-                            attributes(point.attributes),
-                        )
-                    )
+    for _, service, metric in _scoped(request.resource_metrics, "scope_metrics", "metrics"):
+        kind = metric.WhichOneof("data") or "unknown"
+        data = getattr(metric, kind, None)
+        for point in getattr(data, "data_points", []):
+            if kind == "histogram":
+                value = float(point.count)
+            else:
+                number = point.WhichOneof("value")
+                value = float(getattr(point, number)) if number else 0.0
+            rows.append(
+                MetricRow(
+                    int(point.time_unix_nano),
+                    service,
+                    metric.name,
+                    kind,
+                    value,
+                    attributes(point.attributes),
+                )
+            )
     return rows
