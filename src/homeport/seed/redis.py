@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -18,21 +19,15 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from homeport.seed.base import Outcome, SeedRequest, needs_reseed, up_to_date, wait_until
+from homeport.seed.batches import Batch, resp_batches, text_batches
 from homeport.seed.errors import SeedError
 from homeport.seed.marker import REDIS_MARKER_PREFIX, Marker
 from homeport.seed.processes import Processes
 from homeport.seed.rdb import restore_snapshot
-from homeport.seed.resp import (
-    ReplyReader,
-    encode_command,
-    is_raw_resp,
-    iter_resp_commands,
-    iter_text_commands,
-)
+from homeport.seed.resp import ReplyReader, encode_command, is_raw_resp
 from homeport.seed.status import Reporter
 
 VERSION = "redis/1"
-_BATCH_BYTES = 1 << 16
 _SHOWN_ERRORS = 3
 
 
@@ -98,9 +93,9 @@ class RedisSeeder:
         reporter.total(source.stat().st_size, "bytes")
         with source.open("rb") as handle:
             raw = is_raw_resp(handle.read(64))
-        commands = _resp_file(source) if raw else _text_file(source)
+        batches = _resp_file(source) if raw else _text_file(source)
         with socket.create_connection((self.host, self.port), timeout=30) as sock:
-            sender = _PipeSender(sock, commands, reporter)
+            sender = _PipeSender(sock, batches, reporter)
             prelude = self._prelude()
             return sender.run(prelude, "command" if raw else "line")
 
@@ -133,29 +128,24 @@ def _warn_about_aof(client: redis_py.Redis, reporter: Reporter) -> None:
         )
 
 
-def _text_file(source: Path) -> Iterator[tuple[bytes, int]]:
-    try:
-        with source.open(encoding="utf-8", newline="\n") as handle:
-            yield from iter_text_commands(handle, str(source))
-    except UnicodeDecodeError as exc:
-        raise SeedError(f"{source}: not UTF-8 text ({exc}); write raw RESP instead") from exc
+def _text_file(source: Path) -> Iterator[Batch]:
+    with source.open("rb") as handle:
+        yield from text_batches(handle, str(source))
 
 
-def _resp_file(source: Path) -> Iterator[tuple[bytes, int]]:
-    for command in iter_resp_commands(source.read_bytes(), str(source)):
-        yield command, len(command)
+def _resp_file(source: Path) -> Iterator[Batch]:
+    yield from resp_batches(source.read_bytes(), str(source))
 
 
 class _PipeSender:
     """Writes commands on one thread while this one reads the replies, as redis-cli --pipe does."""
 
-    def __init__(
-        self, sock: socket.socket, commands: Iterator[tuple[bytes, int]], reporter: Reporter
-    ) -> None:
+    def __init__(self, sock: socket.socket, batches: Iterator[Batch], reporter: Reporter) -> None:
         self._sock = sock
-        self._commands = commands
+        self._batches = batches
         self._reporter = reporter
-        self._origins: list[int] = []
+        self._starts: list[int] = []  # the index of each batch's first reply
+        self._origins: list[Sequence[int]] = []  # each batch's line (or command) numbers
         self._sent = 0
         self._done_sending = threading.Event()
         self._failure: BaseException | None = None
@@ -164,7 +154,6 @@ class _PipeSender:
         """Send everything, read every reply; raise SeedError with Redis's own first errors."""
         self._sock.sendall(b"".join(prelude))
         self._sent = len(prelude)
-        self._origins.extend([0] * len(prelude))
         writer = threading.Thread(target=self._write, daemon=True)
         writer.start()
         errors, received = self._read(origin_word)
@@ -178,29 +167,24 @@ class _PipeSender:
         return received - len(prelude)
 
     def _write(self) -> None:
-        batch: list[bytes] = []
-        size = consumed = 0
         try:
-            for origin, (encoded, used) in enumerate(self._commands, start=1):
-                consumed += used
-                if not encoded:
-                    continue
-                batch.append(encoded)
-                self._origins.append(origin)
-                size += len(encoded)
-                if size >= _BATCH_BYTES:
-                    self._flush(batch, consumed)
-                    batch, size, consumed = [], 0, 0
-            self._flush(batch, consumed)
+            for batch in self._batches:
+                if batch.origins:
+                    # known before the bytes leave, so that every reply finds its origin
+                    self._starts.append(self._sent)
+                    self._origins.append(batch.origins)
+                    self._sock.sendall(batch.data)
+                    self._sent += len(batch.origins)
+                self._reporter.advance(batch.consumed)
         except (OSError, SeedError) as exc:
             self._failure = exc
         finally:
             self._done_sending.set()
 
-    def _flush(self, batch: list[bytes], consumed: int) -> None:
-        self._sock.sendall(b"".join(batch))
-        self._sent += len(batch)
-        self._reporter.advance(consumed)
+    def _origin(self, reply: int) -> int:
+        """The line (or command) number of the reply'th command; 0 for the prelude."""
+        at = bisect_right(self._starts, reply) - 1
+        return self._origins[at][reply - self._starts[at]] if at >= 0 else 0
 
     def _read(self, origin_word: str) -> tuple[list[str], int]:
         reader = ReplyReader()
@@ -216,7 +200,7 @@ class _PipeSender:
                 raise SeedError("Redis closed the connection while seeding")
             count, refused = reader.feed_counting(chunk)
             for index, message in refused:
-                errors.append(f"{origin_word} {self._origins[received + index]}: {message}")
+                errors.append(f"{origin_word} {self._origin(received + index)}: {message}")
             received += count
         return errors, received
 

@@ -31,7 +31,9 @@ def is_raw_resp(head: bytes) -> bool:
     return head.lstrip()[:1] == b"*"
 
 
-def iter_text_commands(lines: Iterable[str], source: str) -> Iterator[tuple[bytes, int]]:
+def iter_text_commands(
+    lines: Iterable[str], source: str, first_line: int = 1
+) -> Iterator[tuple[bytes, int]]:
     """The commands of a one-command-per-line file, each with the input bytes it consumed.
 
     A line whose quoting is plain and whose size Redis accepts goes out as it is, in Redis's
@@ -39,7 +41,7 @@ def iter_text_commands(lines: Iterable[str], source: str) -> Iterator[tuple[byte
     line is split here and sent as RESP. Comment and blank lines yield an empty command, so that
     every input byte is counted.
     """
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(lines, start=first_line):
         consumed = len(line.encode())
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
