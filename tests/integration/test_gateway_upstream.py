@@ -44,7 +44,7 @@ async def exchange(answer: Answer, method: str = "GET", requests: int = 1) -> li
         for _ in range(requests):
             connection = await pool.acquire("127.0.0.1", port)
             connection.head_only = method == "HEAD"
-            connection.write(request_head(method, "/", [("Host", "t")]))
+            connection.write(request_head(method, b"/", [b"Host: t\r\n"]))
             await connection.response(2.0)
             body = b"".join([chunk async for chunk in connection.body(2.0)])
             results.append((connection.status, body, connection.reused))
@@ -112,7 +112,7 @@ def test_an_upstream_closed_while_idle_is_not_handed_out_again() -> None:
         server, port = await serve(answer)
         pool = UpstreamPool(2.0)
         first = await pool.acquire("127.0.0.1", port)
-        first.write(request_head("GET", "/", [("Host", "t")]))
+        first.write(request_head("GET", b"/", [b"Host: t\r\n"]))
         await first.response(2.0)
         pool.release("127.0.0.1", port, first)
         deadline = asyncio.get_running_loop().time() + 5
@@ -141,7 +141,7 @@ def test_garbage_is_broken_and_silence_is_a_timeout() -> None:
         server, port = await serve(answer)
         pool = UpstreamPool(2.0)
         connection = await pool.acquire("127.0.0.1", port)
-        connection.write(request_head("GET", "/", [("Host", "t")]))
+        connection.write(request_head("GET", b"/", [b"Host: t\r\n"]))
         try:
             await connection.response(timeout)
         except UpstreamError as error:
@@ -178,7 +178,7 @@ def test_bytes_after_the_answer_retire_the_connection() -> None:
         server, port = await serve(answer)
         pool = UpstreamPool(2.0)
         first = await pool.acquire("127.0.0.1", port)
-        first.write(request_head("GET", "/", [("Host", "t")]))
+        first.write(request_head("GET", b"/", [b"Host: t\r\n"]))
         await first.response(2.0)
         pool.release("127.0.0.1", port, first)
         deadline = asyncio.get_running_loop().time() + 5

@@ -23,7 +23,7 @@ def test_invalid_traceparents_are_ignored() -> None:
 
 
 def test_carried_trace_keeps_the_trace_id_with_a_new_parent() -> None:
-    trace = Tracing(None).start("GET jobs", CALLER, "GET", "/api/jobs")
+    trace = Tracing(None).start("GET", "jobs", CALLER.encode(), "/api/jobs")
     version, trace_id, span_id, flags = trace.traceparent.split("-")
     assert trace_id == "0af7651916cd43dd8448eb211c80319c"
     assert span_id != "b7ad6b7169203331"
@@ -31,7 +31,7 @@ def test_carried_trace_keeps_the_trace_id_with_a_new_parent() -> None:
 
 
 def test_a_request_without_traceparent_starts_a_trace() -> None:
-    trace = Tracing(None).start("GET jobs", None, "GET", "/")
+    trace = Tracing(None).start("GET", "jobs", None, "/")
     assert parse_traceparent(trace.traceparent) is not None
 
 

@@ -8,24 +8,33 @@ route, or 404 with a JSON body when none matches.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import parse_qs
 
-from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from homeport.gateway.config import GatewayConfig
 from homeport.gateway.cors import is_preflight
 from homeport.gateway.geo import GeoDatabase
 from homeport.gateway.headers import Forwarding, upstream_request_headers
+from homeport.gateway.http import ClientConnection
 from homeport.gateway.pending import PendingUpstreams
-from homeport.gateway.proxy import Proxy, Upstream, failure, json_response
+from homeport.gateway.proxy import JSON, Outcome, Proxy, Upstream, failure, json_body
+from homeport.gateway.request import Request
 from homeport.gateway.routes import CompiledRoute, normalize_path
 from homeport.gateway.telemetry import Metrics, Tracing
 
 GEO_PATH = "/api/public/geo"
 NO_ROUTE = "(none)"
+VARY = b"Vary: Origin\r\n"
+HTTP = b"http"
 
-Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+OwnHandler = Callable[[Request, ClientConnection, list[bytes]], Awaitable[None]]
+
+
+def header_lines(headers: Mapping[str, str]) -> list[bytes]:
+    """``Name: value`` lines for headers the gateway makes itself."""
+    return [f"{k}: {v}\r\n".encode("utf-8", "surrogateescape") for k, v in headers.items()]
 
 
 class GatewayApp:
@@ -48,15 +57,11 @@ class GatewayApp:
             for target, url in config.upstreams.items()
         }
         self._pending = PendingUpstreams(config.endpoints_file)
-        self._own: dict[str, Handler] = {
+        self._own: dict[str, OwnHandler] = {
             "/healthz": self._health,
             "/metrics": self._metrics,
             GEO_PATH: self._geo,
         }
-
-    async def start(self) -> None:
-        """Open the upstream pool."""
-        await self.proxy.start()
 
     async def close(self) -> None:
         """Close the pool and flush telemetry."""
@@ -65,57 +70,78 @@ class GatewayApp:
         if self.geo is not None:
             self.geo.close()
 
-    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+    def _cors(self, request: Request) -> list[bytes]:
+        origin = request.headers.get(b"origin")
+        if origin is None:
+            return [VARY]
+        return header_lines(self.config.cors.response_headers(origin.decode("latin-1")))
+
+    async def handle(self, request: Request, client: ClientConnection) -> None:
         """Answer one request."""
         started = time.perf_counter()
-        headers = request.headers
-        path = normalize_path(request.path)
+        try:
+            path, target = request.split_target()
+        except ValueError:
+            client.respond(request, 400, [JSON], json_body({"error": "malformed request target"}))
+            return
+        path = normalize_path(path)
         own = self._own.get(path)
         if own is not None:
-            response = await own(request)
-            response.headers.update(self.config.cors.response_headers(headers.get("Origin")))
-            return response
-        if is_preflight(request.method, headers):
-            return self._preflight(request, started)
-        route = self.config.routes.match(request.method, headers.get("Host", ""), path, headers)
+            await own(request, client, self._cors(request))
+            return
+        headers = request.text
+        if request.method == "OPTIONS" and is_preflight(request.method, headers):
+            self._preflight(request, client, started)
+            return
+        route = self.config.routes.match(request.method, headers.get("host") or "", path, headers)
         if route is None:
             self.metrics.observe(NO_ROUTE, 404, started)
-            response = json_response(404, {"error": "no route matches", "path": path[:200]})
-            response.headers["Vary"] = "Origin"
-            return response
-        return await self._proxy(request, route, path, started)
+            body = json_body({"error": "no route matches", "path": path[:200]})
+            client.respond(request, 404, [JSON, VARY], body)
+            return
+        await self._proxy(request, client, route, path=path, target=target, started=started)
 
     async def _proxy(
-        self, request: web.BaseRequest, route: CompiledRoute, path: str, started: float
-    ) -> web.StreamResponse:
+        self,
+        request: Request,
+        client: ClientConnection,
+        route: CompiledRoute,
+        *,
+        path: str,
+        target: bytes,
+        started: float,
+    ) -> None:
         headers = request.headers
-        peer = request.remote or ""
-        client = self._client(request)
-        trace = self.tracing.start(
-            f"{request.method} {route.name}", headers.get("traceparent"), request.method, path
-        )
+        peer = request.peer
+        client_address = self._client(request)
+        trace = self.tracing.start(request.method, route.name, headers.get(b"traceparent"), path)
         forwarding = Forwarding(
             peer=peer,
             peer_trusted=self.config.clients.trusted_peer(peer),
-            client=client,
-            scheme=request.scheme,
-            host=headers.get("Host", ""),
+            client=client_address,
+            scheme=HTTP,
+            host=headers.get(b"host", b""),
             traceparent=trace.traceparent,
         )
-        outgoing = upstream_request_headers(headers, headers.items(), forwarding)
-        cors = self.config.cors.response_headers(headers.get("Origin"))
+        outgoing = upstream_request_headers(headers, request.raw_headers, forwarding)
+        cors = self._cors(request)
         upstream = self._upstreams[route.target] or self._late(route.target)
         if upstream is None:
-            response, outcome = failure("refused", route)
-            response.headers.update(cors)
+            outcome = failure(client, request, "refused", route, cors)
         else:
-            response, outcome = await self.proxy.forward(request, route, upstream, outgoing, cors)
+            outcome = await self.proxy.forward(
+                client, request, route, upstream, target=target, headers=outgoing, cors=cors
+            )
+        self._record(route, outcome, started, trace, client_address)
+
+    def _record(
+        self, route: CompiledRoute, outcome: Outcome, started: float, trace: object, client: str
+    ) -> None:
         self.metrics.observe(route.name, outcome.status, started)
         if outcome.error is not None and outcome.status >= 500:
             self.metrics.upstream_error(route.name, outcome.error)
         if self.tracing.exporting:
-            trace.finish(self._span_attributes(route, client), outcome.status)
-        return response
+            trace.finish(self._span_attributes(route, client), outcome.status)  # type: ignore[attr-defined]
 
     def _late(self, service: str) -> Upstream | None:
         url = self._pending.resolve(service)
@@ -124,10 +150,15 @@ class GatewayApp:
         upstream = self._upstreams[service] = Upstream.from_url(url)
         return upstream
 
-    def _client(self, request: web.BaseRequest) -> str:
-        headers = request.headers
+    def _client(self, request: Request) -> str:
+        forwarded_for = request.headers.get(b"x-forwarded-for")
+        cf_connecting_ip = request.headers.get(b"cf-connecting-ip")
+        if forwarded_for is None and cf_connecting_ip is None:
+            return request.peer
         return self.config.clients.client_address(
-            request.remote or "", headers.get("X-Forwarded-For"), headers.get("CF-Connecting-IP")
+            request.peer,
+            forwarded_for.decode("latin-1") if forwarded_for is not None else None,
+            cf_connecting_ip.decode("latin-1") if cf_connecting_ip is not None else None,
         )
 
     def _span_attributes(self, route: CompiledRoute, client: str) -> dict[str, str | int]:
@@ -143,37 +174,37 @@ class GatewayApp:
                 attributes["geo.locality.name"] = place.city or ""
         return attributes
 
-    def _preflight(self, request: web.BaseRequest, started: float) -> web.StreamResponse:
-        origin = request.headers.get("Origin", "")
+    def _preflight(self, request: Request, client: ClientConnection, started: float) -> None:
+        origin = request.header(b"origin") or ""
         if not self.config.cors.allows(origin):
             self.metrics.observe(NO_ROUTE, 403, started)
-            response = json_response(403, {"error": "origin not allowed"})
-            response.headers["Vary"] = "Origin"
-            return response
+            client.respond(request, 403, [JSON, VARY], json_body({"error": "origin not allowed"}))
+            return
         self.metrics.observe(NO_ROUTE, 204, started)
-        headers = self.config.cors.preflight_headers(origin, request.headers)
-        return web.Response(status=204, headers=headers)
+        headers = self.config.cors.preflight_headers(origin, request.text)
+        client.respond(request, 204, header_lines(headers), b"")
 
-    async def _health(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _health(self, request: Request, client: ClientConnection, cors: list[bytes]) -> None:
         body: dict[str, object] = {"status": "ok"}
         if self.geo is not None:
             body["geo"] = self.geo.description
-        return json_response(200, body)
+        client.respond(request, 200, [JSON, *cors], json_body(body))
 
-    async def _metrics(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _metrics(self, request: Request, client: ClientConnection, cors: list[bytes]) -> None:
         body = generate_latest(self.metrics.registry)
-        response = web.Response(body=body)
-        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
-        return response
+        lines = [f"Content-Type: {CONTENT_TYPE_LATEST}\r\n".encode(), *cors]
+        client.respond(request, 200, lines, body)
 
-    async def _geo(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _geo(self, request: Request, client: ClientConnection, cors: list[bytes]) -> None:
         if request.method not in ("GET", "HEAD"):
-            return json_response(405, {"error": "use GET"})
+            client.respond(request, 405, [JSON, *cors], json_body({"error": "use GET"}))
+            return
         if self.geo is None:
-            return json_response(503, {"error": "geo lookups are not configured"})
-        asked = request.query.get("ip")
-        if asked is None:
-            asked = self._client(request)
-        answer = self.geo.lookup(asked.strip()[:64])
+            body = json_body({"error": "geo lookups are not configured"})
+            client.respond(request, 503, [JSON, *cors], body)
+            return
+        asked = parse_qs(request.query(), keep_blank_values=True).get("ip")
+        address = asked[0] if asked else self._client(request)
+        answer = self.geo.lookup(address.strip()[:64])
         status = 400 if answer.reason == "not an IP address" else 200
-        return json_response(status, answer.as_json())
+        client.respond(request, status, [JSON, *cors], json_body(answer.as_json()))

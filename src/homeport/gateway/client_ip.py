@@ -8,11 +8,12 @@ from right to left, skipping trusted proxies, stopping at the first address not 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 Network = IPv4Network | IPv6Network
+PEERS_REMEMBERED = 4096
 Address = IPv4Address | IPv6Address
 
 
@@ -34,6 +35,7 @@ class ClientAddressPolicy:
     """Which peers are trusted proxies; resolves the visitor's address for one request."""
 
     trusted: tuple[Network, ...]
+    _peers: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_networks(cls, networks: Iterable[Network]) -> ClientAddressPolicy:
@@ -46,13 +48,18 @@ class ClientAddressPolicy:
 
     def trusted_peer(self, peer: str) -> bool:
         """True when the connecting peer's address (text) is a trusted proxy."""
-        return _peer_trusted(self.trusted, peer)
+        trusted = self._peers.get(peer)
+        if trusted is None:
+            if len(self._peers) >= PEERS_REMEMBERED:
+                self._peers.clear()
+            trusted = self._peers[peer] = _peer_trusted(self.trusted, peer)
+        return trusted
 
     def client_address(
         self, peer: str, forwarded_for: str | None, cf_connecting_ip: str | None
     ) -> str:
         """The visitor's address for a request from ``peer`` with those headers."""
-        if not (forwarded_for or cf_connecting_ip) or not _peer_trusted(self.trusted, peer):
+        if not (forwarded_for or cf_connecting_ip) or not self.trusted_peer(peer):
             return peer
         peer_address = parse_address(peer)
         if peer_address is None:
@@ -79,7 +86,6 @@ def _is_trusted(trusted: tuple[Network, ...], address: Address) -> bool:
     return any(address in network for network in trusted if network.version == address.version)
 
 
-@lru_cache(maxsize=4096)
 def _peer_trusted(trusted: tuple[Network, ...], peer: str) -> bool:
     address = parse_address(peer)
     return address is not None and _is_trusted(trusted, address)

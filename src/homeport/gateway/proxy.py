@@ -11,23 +11,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from aiohttp import StreamReader, web
-from multidict import CIMultiDict
 from yarl import URL
 
-from homeport.gateway.headers import Headers, client_response_headers
+from homeport.gateway.headers import client_response_headers
+from homeport.gateway.http import ClientConnection
+from homeport.gateway.request import Request
 from homeport.gateway.routes import CompiledRoute
 from homeport.gateway.upstream import UpstreamConnection, UpstreamError, UpstreamPool, request_head
 from homeport.model.platform import GatewayLimits
 
 log = logging.getLogger("homeport.gateway")
 
-CHUNK = 64 * 1024
 SMALL_BODY = 64 * 1024
+JSON = b"Content-Type: application/json\r\n"
 FAILURES = {
     "refused": (502, "upstream unavailable"),
     "broken": (502, "upstream broke the connection"),
@@ -35,29 +34,13 @@ FAILURES = {
 }
 
 
-def json_response(status: int, body: dict[str, object]) -> web.Response:
-    """A small JSON answer made by the gateway itself."""
-    return web.Response(status=status, text=json.dumps(body), content_type="application/json")
+def json_body(body: dict[str, object]) -> bytes:
+    """A small JSON answer's body."""
+    return json.dumps(body).encode()
 
 
 class BodyTooLarge(Exception):
     """The request body passed the limit while it streamed."""
-
-
-@dataclass
-class BodyMeter:
-    """Counts a streamed request body against the limit."""
-
-    limit: int
-    seen: int = 0
-
-    async def stream(self, source: StreamReader) -> AsyncIterator[bytes]:
-        """Yield the body's chunks, raising BodyTooLarge once it passes the limit."""
-        async for chunk in source.iter_chunked(CHUNK):
-            self.seen += len(chunk)
-            if self.seen > self.limit:
-                raise BodyTooLarge
-            yield chunk
 
 
 class Outcome(NamedTuple):
@@ -73,30 +56,35 @@ class Upstream:
 
     host: str
     port: int
-    base_path: str
+    base_path: bytes
 
     @classmethod
     def from_url(cls, url: URL) -> Upstream:
         """From an http:// URL (the path, if any, prefixes every request)."""
-        return cls(url.host or "127.0.0.1", url.port or 80, url.raw_path.rstrip("/"))
+        base = url.raw_path.rstrip("/").encode("latin-1")
+        return cls(url.host or "127.0.0.1", url.port or 80, base)
 
     @property
-    def host_header(self) -> str:
-        """A Host header for clients that sent none."""
-        return f"{self.host}:{self.port}"
+    def host_line(self) -> bytes:
+        """A Host header line for clients that sent none."""
+        return f"Host: {self.host}:{self.port}\r\n".encode("latin-1")
 
 
-def too_large(limit: int) -> web.Response:
-    """The 413 answer; the connection closes after it rather than drain an unwanted body."""
-    response = json_response(413, {"error": "request body too large", "limit_bytes": limit})
-    response.force_close()
-    return response
+def too_large(client: ClientConnection, request: Request, limit: int, cors: list[bytes]) -> Outcome:
+    """The 413 answer; the connection closes after it rather than read an unwanted body."""
+    body = json_body({"error": "request body too large", "limit_bytes": limit})
+    client.respond(request, 413, [JSON, *cors], body, close=True)
+    return Outcome(413, "body too large")
 
 
-def failure(kind: str, route: CompiledRoute) -> tuple[web.StreamResponse, Outcome]:
+def failure(
+    client: ClientConnection, request: Request, kind: str, route: CompiledRoute, cors: list[bytes]
+) -> Outcome:
     """The JSON answer for an upstream failure: the route's name, never its address."""
     status, message = FAILURES[kind]
-    return json_response(status, {"error": message, "route": route.name}), Outcome(status, kind)
+    body = json_body({"error": message, "route": route.name})
+    client.respond(request, status, [JSON, *cors], body)
+    return Outcome(status, kind)
 
 
 class Proxy:
@@ -106,91 +94,65 @@ class Proxy:
         self.limits = limits
         self.pool = UpstreamPool(limits.connect_timeout)
 
-    async def start(self) -> None:
-        """Nothing to open ahead: connections are made on first use."""
-
     async def close(self) -> None:
         """Close every pooled connection."""
         self.pool.close()
 
     async def forward(
         self,
-        request: web.BaseRequest,
+        client: ClientConnection,
+        request: Request,
         route: CompiledRoute,
         upstream: Upstream,
-        headers: Headers,
-        extra_response_headers: dict[str, str],
-    ) -> tuple[web.StreamResponse, Outcome]:
-        """Send ``request`` to ``upstream`` and stream the answer back."""
+        *,
+        target: bytes,
+        headers: list[bytes],
+        cors: list[bytes],
+    ) -> Outcome:
+        """Send ``request`` to ``upstream`` and stream the answer back to ``client``."""
         limit = self.limits.max_body
-        length = request.content_length
+        length = request.length
         if length is not None and length > limit:
-            return too_large(limit), Outcome(413, "body too large")
-        has_body = request.body_exists
-        if has_body and request.headers.get("Expect", "").lower() == "100-continue":
-            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        chunked = has_body and length is None
-        if chunked:
-            headers.append(("Transfer-Encoding", "chunked"))
-        elif length is not None:
-            headers.append(("Content-Length", str(length)))
-        if "Host" not in request.headers:
-            headers.append(("Host", upstream.host_header))
-        raw_path = request.raw_path
-        if not raw_path.startswith("/"):  # absolute-form: the upstream gets origin-form
-            raw_path = request.rel_url.raw_path_qs if request.rel_url.raw_path else "/"
-        target = upstream.base_path + route.upstream_path(raw_path)
-        head = request_head(request.method, target, headers)
+            return too_large(client, request, limit, cors)
+        has_body = request.has_body
+        if has_body:
+            if length is None:
+                headers.append(b"Transfer-Encoding: chunked\r\n")
+            else:
+                headers.append(b"Content-Length: %d\r\n" % length)
+        if b"host" not in request.headers:
+            headers.append(upstream.host_line)
+        head = request_head(
+            request.method, upstream.base_path + route.upstream_path(target), headers
+        )
         deadline = asyncio.get_running_loop().time() + self.limits.total_timeout
-        connection: UpstreamConnection | None = None
         try:
-            connection = await self._exchange(
-                request, upstream, head=head, has_body=has_body, chunked=chunked, deadline=deadline
-            )
+            connection = await self._exchange(request, upstream, head, deadline)
         except BodyTooLarge:
-            return too_large(limit), Outcome(413, "body too large")
+            return too_large(client, request, limit, cors)
         except UpstreamError as error:
-            return failure(error.kind, route)
+            return failure(client, request, error.kind, route, cors)
         try:
-            return await self._relay(request, connection, route, extra_response_headers, deadline)
+            return await self._relay(
+                client, request, connection, route=route, cors=cors, deadline=deadline
+            )
         finally:
             self.pool.release(upstream.host, upstream.port, connection)
 
     async def _exchange(
-        self,
-        request: web.BaseRequest,
-        upstream: Upstream,
-        *,
-        head: bytes,
-        has_body: bool,
-        chunked: bool,
-        deadline: float,
+        self, request: Request, upstream: Upstream, head: bytes, deadline: float
     ) -> UpstreamConnection:
         connection = await self.pool.acquire(upstream.host, upstream.port)
         try:
-            await self._send(
-                connection,
-                request,
-                head=head,
-                has_body=has_body,
-                chunked=chunked,
-                deadline=deadline,
-            )
+            await self._send(connection, request, head, deadline)
         except UpstreamError as error:
             connection.close()
-            if not (connection.reused and not has_body and error.kind == "broken"):
+            if not (connection.reused and not request.has_body and error.kind == "broken"):
                 raise
             # a kept-alive connection the upstream had just closed: once more, on a fresh one
             connection = await self.pool.connect(upstream.host, upstream.port)
             try:
-                await self._send(
-                    connection,
-                    request,
-                    head=head,
-                    has_body=has_body,
-                    chunked=chunked,
-                    deadline=deadline,
-                )
+                await self._send(connection, request, head, deadline)
             except BaseException:
                 connection.close()
                 raise
@@ -200,25 +162,20 @@ class Proxy:
         return connection
 
     async def _send(
-        self,
-        connection: UpstreamConnection,
-        request: web.BaseRequest,
-        *,
-        head: bytes,
-        has_body: bool,
-        chunked: bool,
-        deadline: float,
+        self, connection: UpstreamConnection, request: Request, head: bytes, deadline: float
     ) -> None:
         connection.head_only = request.method == "HEAD"
         connection.write(head)
-        if has_body:
-            async for chunk in BodyMeter(self.limits.max_body).stream(request.content):
-                if chunked:
-                    connection.write(b"%x\r\n" % len(chunk))
-                    connection.write(chunk)
-                    connection.write(b"\r\n")
-                else:
-                    connection.write(chunk)
+        if request.has_body:
+            chunked = request.length is None
+            limit = self.limits.max_body
+            seen = 0
+            body = request.body
+            while (chunk := await body.read()) is not None:
+                seen += len(chunk)
+                if seen > limit:
+                    raise BodyTooLarge
+                connection.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
                 await connection.drain(self.limits.read_timeout)
             if chunked:
                 connection.write(b"0\r\n\r\n")
@@ -230,33 +187,34 @@ class Proxy:
 
     async def _relay(
         self,
-        request: web.BaseRequest,
+        client: ClientConnection,
+        request: Request,
         connection: UpstreamConnection,
+        *,
         route: CompiledRoute,
-        extra: dict[str, str],
+        cors: list[bytes],
         deadline: float,
-    ) -> tuple[web.StreamResponse, Outcome]:
-        received = CIMultiDict(connection.headers)
-        headers = client_response_headers(received, connection.headers)
-        headers += extra.items()
+    ) -> Outcome:
+        lines = client_response_headers(connection.headers, connection.connection_header)
+        lines += cors
         status = connection.status
-        if connection.complete and not connection.head_only and connection.buffered <= SMALL_BODY:
-            body = connection.take_body()
-            return web.Response(status=status, headers=headers, body=body), Outcome(status)
-        response = web.StreamResponse(status=status)
-        response.headers.extend(headers)
-        length = received.get("Content-Length")
-        if length is not None and length.isdigit():
-            response.content_length = int(length)
-        await response.prepare(request)
+        if connection.head_only:
+            if connection.length is not None:
+                lines.append(b"Content-Length: %b\r\n" % connection.length)
+            client.start(request, status, lines, None)
+            return Outcome(status)
+        if connection.complete and connection.buffered <= SMALL_BODY:
+            client.respond(request, status, lines, connection.take_body(), own=False)
+            return Outcome(status)
+        length = connection.length
+        client.start(request, status, lines, int(length) if length and length.isdigit() else None)
         try:
             async for chunk in connection.body(self._wait(deadline)):
-                await response.write(chunk)
-            await response.write_eof()
+                await client.write(chunk)
+            client.end()
         except (UpstreamError, ConnectionError) as exc:
             log.warning("route %s: answer cut short (%s)", route.name, exc)
             connection.close()
-            if request.transport is not None:
-                request.transport.abort()
-            return response, Outcome(status, "cut short")
-        return response, Outcome(status)
+            client.abort()
+            return Outcome(status, "cut short")
+        return Outcome(status)

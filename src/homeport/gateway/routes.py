@@ -40,14 +40,17 @@ class CompiledRoute:
             return False
         if self.path is not None and not path_has_prefix(path, self.path):
             return False
-        return all(test(headers.get(name)) for name, test in self.headers)
+        for name, test in self.headers:  # noqa: SIM110 (no generator per request)
+            if not test(headers.get(name)):
+                return False
+        return True
 
-    def upstream_path(self, path: str) -> str:
-        """The path to send upstream: the prefix removed when ``strip_prefix`` is set."""
+    def upstream_path(self, target: bytes) -> bytes:
+        """The request target to send upstream: the prefix removed when ``strip_prefix`` is set."""
         if not self.strip_prefix or self.path is None:
-            return path
-        rest = path[len(self.path.rstrip("/")) :]
-        return rest if rest.startswith("/") else "/" + rest
+            return target
+        rest = target[len(self.path.rstrip("/").encode()) :]
+        return rest if rest.startswith(b"/") else b"/" + rest
 
 
 def path_has_prefix(path: str, prefix: str) -> bool:

@@ -9,9 +9,6 @@ import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
-
 from homeport.gateway.app import GatewayApp
 from homeport.gateway.config import (
     ENDPOINTS_VARIABLE,
@@ -21,11 +18,11 @@ from homeport.gateway.config import (
 )
 from homeport.gateway.errors import GatewayConfigError, GatewayError
 from homeport.gateway.geo import GeoDatabase, resolve_database
+from homeport.gateway.http import Server
 from homeport.gateway.telemetry import Metrics, Tracing
 from homeport.model import LoadedPlatform
 
 STATE_DIR_VARIABLE = "HOMEPORT_STATE_DIR"  # set by `homeport up`
-LINGERING_SECONDS = 2.0  # how long an unread request body (after a 413) is drained, at most
 
 
 def build_gateway(
@@ -68,47 +65,40 @@ async def serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await app.start()
-    server = web.Server(app.handle, access_log=None, lingering_time=LINGERING_SECONDS)
-    runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=5)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024, reuse_address=True)
+    server = Server(app.handle)
     try:
-        await site.start()
+        bound = await server.listen(host, port)
     except OSError as exc:
-        await runner.cleanup()
         await app.close()
         raise GatewayError(
             f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port"
         ) from exc
-    bound = int(runner.addresses[0][1]) if runner.addresses else port
     if on_ready is not None:
         on_ready(bound)
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await server.close()
         await app.close()
 
 
-class MalformedRequestFilter(logging.Filter):
-    """Drop aiohttp's tracebacks for requests that are not HTTP: they are the client's mistake,
-    answered 400, and anyone could fill the log with them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """False for a record carrying an HttpProcessingError."""
-        error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, HttpProcessingError)
-
-
 def configure_logging() -> None:
-    """Warnings and errors on stderr, one line each, without malformed-request noise."""
+    """Warnings and errors on stderr, one line each."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("aiohttp.server").addFilter(MalformedRequestFilter())
 
 
 def run(app: GatewayApp, host: str, port: int, on_ready: Callable[[int], None]) -> None:
     """Serve in a fresh event loop (uvloop when installed)."""
     configure_logging()
     install_event_loop()
-    asyncio.run(serve(app, host, port, on_ready))
+    profile = os.environ.get("HOMEPORT_GATEWAY_PROFILE")
+    if not profile:
+        asyncio.run(serve(app, host, port, on_ready))
+        return
+    import cProfile  # noqa: PLC0415 (only when profiling)
+
+    with cProfile.Profile() as profiler:
+        try:
+            asyncio.run(serve(app, host, port, on_ready))
+        finally:
+            profiler.dump_stats(profile)

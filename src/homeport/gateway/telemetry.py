@@ -8,10 +8,12 @@ the trace forward: it keeps the caller's trace id and gives the upstream a fresh
 from __future__ import annotations
 
 import os
-import random
 import re
 import time
+from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from random import getrandbits
 from typing import Protocol
 
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -28,7 +30,9 @@ from opentelemetry.trace import (
     TraceFlags,
     set_span_in_context,
 )
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
 
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -115,21 +119,22 @@ class Tracing:
         """True when spans are recorded and exported."""
         return self._tracer is not None
 
-    def start(self, name: str, traceparent: str | None, method: str, path: str) -> RequestTrace:
+    def start(self, method: str, route: str, traceparent: bytes | None, path: str) -> RequestTrace:
         """Begin the request's server span, child of the caller's traceparent when valid."""
-        parent = parse_traceparent(traceparent)
+        parent = parse_traceparent(traceparent.decode("latin-1")) if traceparent else None
         if self._tracer is None:
             # ids need to be unique, not secret (the OpenTelemetry SDK uses random too)
-            trace_id = parent[0] if parent else random.getrandbits(128) or 1
-            flags = parent[2] if parent else 1
-            span_id = random.getrandbits(64) or 1
-            return CarriedTrace(format_traceparent(trace_id, span_id, flags))
+            if parent is None:
+                trace_id, flags = getrandbits(128) or 1, 1
+            else:
+                trace_id, _, flags = parent
+            return CarriedTrace(f"00-{trace_id:032x}-{getrandbits(64) or 1:016x}-{flags:02x}")
         context = None
         if parent is not None:
             remote = SpanContext(parent[0], parent[1], True, TraceFlags(parent[2]))
             context = set_span_in_context(NonRecordingSpan(remote))
         span = self._tracer.start_span(
-            name,
+            f"{method} {route}",
             context=context,
             kind=SpanKind.SERVER,
             attributes={"http.request.method": method, "url.path": path},
@@ -143,40 +148,61 @@ class Tracing:
 
 
 class Metrics:
-    """The gateway's Prometheus metrics, in a registry of its own."""
+    """The gateway's Prometheus metrics: plain counters updated inline (a dict lookup and an
+    addition per request), turned into metric families only when /metrics is scraped."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "homeport_gateway_requests",
-            "Requests answered, by route and status",
-            ["route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "homeport_gateway_request_duration_seconds",
-            "Time to the response's headers, by route",
-            ["route"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.upstream_errors = Counter(
-            "homeport_gateway_upstream_errors",
-            "Upstream failures, by route and kind (refused, timeout, broken)",
-            ["route", "kind"],
-            registry=self.registry,
-        )
-        self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+        self._requests: dict[tuple[str, int], int] = {}
+        # per route: a count per bucket (the last one is +Inf), then the sum of the latencies
+        self._latency: dict[str, list[float]] = {}
+        self._errors: dict[tuple[str, str], int] = {}
+        self.registry.register(self)
 
     def observe(self, route: str, status: int, started: float) -> None:
         """Count one answered request and its latency."""
-        children = self._children.get((route, status))
-        if children is None:
-            children = (self.requests.labels(route, str(status)), self.latency.labels(route))
-            self._children[(route, status)] = children
-        children[0].inc()
-        children[1].observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        key = (route, status)
+        self._requests[key] = self._requests.get(key, 0) + 1
+        histogram = self._latency.get(route)
+        if histogram is None:
+            histogram = self._latency[route] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        histogram[bisect_left(LATENCY_BUCKETS, elapsed)] += 1
+        histogram[-1] += elapsed
 
     def upstream_error(self, route: str, kind: str) -> None:
         """Count one upstream failure."""
-        self.upstream_errors.labels(route, kind).inc()
+        key = (route, kind)
+        self._errors[key] = self._errors.get(key, 0) + 1
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families, for the registry (called on each scrape)."""
+        requests = CounterMetricFamily(
+            "homeport_gateway_requests",
+            "Requests answered, by route and status",
+            labels=["route", "status"],
+        )
+        for (route, status), count in sorted(self._requests.items()):
+            requests.add_metric([route, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "homeport_gateway_request_duration_seconds",
+            "Time to the response's headers, by route",
+            labels=["route"],
+        )
+        bounds = [floatToGoString(bound) for bound in LATENCY_BUCKETS]  # type: ignore[no-untyped-call]
+        for route, histogram in sorted(self._latency.items()):
+            cumulative, buckets = 0.0, list[tuple[str, float]]()
+            for bound, hits in zip([*bounds, "+Inf"], histogram[:-1], strict=True):
+                cumulative += hits
+                buckets.append((bound, cumulative))
+            latency.add_metric([route], buckets, histogram[-1])
+        yield latency
+        errors = CounterMetricFamily(
+            "homeport_gateway_upstream_errors",
+            "Upstream failures, by route and kind (refused, timeout, broken)",
+            labels=["route", "kind"],
+        )
+        for (route, kind), count in sorted(self._errors.items()):
+            errors.add_metric([route, kind], count)
+        yield errors

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 
 import httptools
 
@@ -39,17 +39,21 @@ class UpstreamConnection(asyncio.Protocol):
         self.idle = False
         self._can_write = True
         self._drain: asyncio.Future[None] | None = None
+        self.parser = httptools.HttpResponseParser(self)  # llhttp starts afresh after each answer
+        self._chunks: deque[bytes] = deque()
         self._reset()
 
     def _reset(self) -> None:
-        self.parser = httptools.HttpResponseParser(self)
-        self.headers: list[tuple[str, str]] = []
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.length: bytes | None = None  # the Content-Length header, as sent
+        self.connection_header: bytes | None = None
+        self._framed = False  # Content-Length or Transfer-Encoding given
         self.status = 0
         self.keep_alive = False
         self.complete = False
         self.head_only = False
         self._informational = False
-        self._chunks: deque[bytes] = deque()
+        self._chunks.clear()
         self._buffered = 0
         self._ready: asyncio.Future[None] = self.loop.create_future()
         self._wake: asyncio.Future[None] | None = None
@@ -93,8 +97,20 @@ class UpstreamConnection(asyncio.Protocol):
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
-        """Collect one header line."""
-        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        """Collect one header line; note the ones the relay needs."""
+        self.headers.append((name, value))
+        if len(name) in (10, 14, 17):  # connection, content-length, transfer-encoding
+            lower = name.lower()
+            if lower == b"content-length":
+                self.length = value
+                self._framed = True
+            elif lower == b"transfer-encoding":
+                self._framed = True
+            elif lower == b"connection":
+                if self.connection_header is None:
+                    self.connection_header = value
+                else:
+                    self.connection_header += b", " + value
 
     def on_headers_complete(self) -> None:
         """The status line and headers are in: wake the exchange."""
@@ -102,6 +118,8 @@ class UpstreamConnection(asyncio.Protocol):
         if 100 <= status < 200:
             self._informational = True
             self.headers = []
+            self.length = self.connection_header = None
+            self._framed = False
             return
         self.status = status
         self.keep_alive = self.parser.should_keep_alive()  # llhttp forgets it once complete
@@ -130,8 +148,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     # the exchange
     def _close_delimited(self) -> bool:
-        names = {name.lower() for name, _ in self.headers}
-        return "content-length" not in names and "transfer-encoding" not in names
+        return not self._framed
 
     def _fail(self, error: UpstreamError) -> None:
         self._error = error
@@ -159,7 +176,15 @@ class UpstreamConnection(asyncio.Protocol):
 
     async def response(self, timeout: float) -> None:
         """Wait for the status line and headers, at most ``timeout`` seconds."""
-        await _within(self._ready, timeout, self.loop)
+        timer = self.loop.call_later(timeout, self._expire)
+        try:
+            await self._ready
+        finally:
+            timer.cancel()
+
+    def _expire(self) -> None:
+        if not self._ready.done():
+            self._ready.set_exception(UpstreamError("timeout"))
 
     async def body(self, timeout: float) -> AsyncIterator[bytes]:
         """The body's chunks as they arrive; ``timeout`` is the longest silence allowed."""
@@ -184,8 +209,11 @@ class UpstreamConnection(asyncio.Protocol):
 
     def take_body(self) -> bytes:
         """The whole body once the answer is complete."""
-        chunks, self._chunks, self._buffered = self._chunks, deque(), 0
-        return b"".join(chunks)
+        chunks = self._chunks
+        body = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self._buffered = 0
+        return body
 
     def reusable(self) -> bool:
         """True when another exchange can use this connection."""
@@ -269,9 +297,6 @@ class UpstreamPool:
         self._idle.clear()
 
 
-def request_head(method: str, target: str, headers: Iterable[tuple[str, str]]) -> bytes:
-    """The request line and headers, encoded as received (UTF-8 bytes kept as they were)."""
-    lines = [f"{method} {target} HTTP/1.1\r\n"]
-    lines += [f"{name}: {value}\r\n" for name, value in headers]
-    lines.append("\r\n")
-    return "".join(lines).encode("utf-8", "surrogateescape")
+def request_head(method: str, target: bytes, lines: list[bytes]) -> bytes:
+    """The request line and ``Name: value\\r\\n`` header lines, as one write."""
+    return b"%b %b HTTP/1.1\r\n%b\r\n" % (method.encode("latin-1"), target, b"".join(lines))
