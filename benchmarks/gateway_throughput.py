@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,6 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import gateway_geo  # benchmarks/gateway_geo.py, beside this script
 from tests.support.gateway import (
     Upstreams,
     child_pids,
@@ -39,8 +38,6 @@ from tests.support.gateway import (
     stop_process,
 )
 from tests.support.servers import free_port, wait_for_port
-
-from homeport.gateway.geo import GeoDatabase, bundled_database
 
 STATIC_UPSTREAM = """\
 worker_processes 1;
@@ -140,30 +137,6 @@ def start_static_upstream(workdir: Path, sink: int) -> tuple[subprocess.Popen[by
     return process, port
 
 
-def geo_in_process(lookups: int = 300_000) -> tuple[float, float]:
-    """(cold lookups/s over distinct addresses, lookups/s over a realistic repeat-visitor mix)."""
-    geo = GeoDatabase(bundled_database())
-    rng = random.Random(7)
-    distinct = [
-        f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
-        for _ in range(50_000)
-    ]
-    started = time.perf_counter()
-    for ip in distinct:
-        geo.lookup(ip)
-    cold = len(distinct) / (time.perf_counter() - started)
-    visitors = distinct[:20_000]
-    weights = [1 / (rank + 1) for rank in range(len(visitors))]
-    mix = rng.choices(visitors, weights, k=lookups)
-    geo = GeoDatabase(bundled_database())
-    started = time.perf_counter()
-    for ip in mix:
-        geo.lookup(ip)
-    warm = lookups / (time.perf_counter() - started)
-    geo.close()
-    return cold, warm
-
-
 def memory_run(url: str, pid: int, small: int, big: int) -> float:
     """Proxy ``small`` small requests and ``big`` 100 MB bodies (half up, half down); peak RSS."""
     block = b"b" * (1024 * 1024)
@@ -253,11 +226,8 @@ def main() -> None:
             f"req/s one core each could reach: python/nginx = {nginx_cpu / python_cpu:.2f}x"
         )
 
-        cold, warm = geo_in_process()
-        print(
-            f"geo in process: {cold:,.0f}/s distinct addresses (cold), "
-            f"{warm:,.0f}/s repeat-visitor mix (target >= 150,000)"
-        )
+        for line in gateway_geo.report(gateway_geo.measure()):  # in process, with its peer
+            print(line)
         geo_rps, geo_p99 = wrk(python.url, 16, args.seconds, "/api/public/geo?ip=81.2.69.160")
         print(f"geo through /api/public/geo @16: {geo_rps:,.0f} req/s, p99 {geo_p99:.2f} ms")
 

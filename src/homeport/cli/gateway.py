@@ -98,6 +98,7 @@ def geo_update(
         install_database,
         update_target,
     )
+    from homeport.gateway.geo_index import cache_directory  # noqa: PLC0415
 
     loaded = load(file)
     gateway = loaded.platform.gateway
@@ -105,5 +106,5 @@ def geo_update(
     if configured != "bundled" and not Path(configured).is_absolute():
         configured = str(loaded.root / configured)
     target = update_target(configured, loaded.state_dir / "gateway" / STATE_NAME)
-    described = install_database(database, target)
+    described = install_database(database, target, cache_directory())
     console.print(f"installed {described} at {target}", markup=False, soft_wrap=True)
