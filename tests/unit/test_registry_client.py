@@ -175,3 +175,25 @@ def test_a_read_on_a_broken_kept_alive_connection_is_sent_once_more() -> None:
         assert client.tags("app") == ["dev"]
         assert client.requests["transport_retry"] == 1
     assert calls == ["GET", "GET"]
+
+
+def test_a_blob_redirected_to_storage_is_read_there_without_the_registrys_credentials() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers.get("authorization")))
+        if request.url.host == "storage.test":
+            return httpx.Response(200, content=b'{"created": null}')
+        if not request.headers.get("authorization"):
+            return httpx.Response(401, headers={"www-authenticate": 'Basic realm="registry"'})
+        return httpx.Response(307, headers={"location": "https://storage.test/blob?sig=abc"})
+
+    with RegistryClient(
+        "https://registry.test",
+        credentials=Credentials("u", "p"),
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        assert client.get_blob("app", DIGEST) == b'{"created": null}'
+        assert client.requests["redirect"] == 1
+    assert seen[-1] == ("https://storage.test/blob?sig=abc", None)
+    assert seen[-2][1] is not None  # the registry itself got the credentials

@@ -29,7 +29,7 @@ from homeport.registry.images import (
 )
 from homeport.registry.mirror import daemon_json, host_of, is_docker_hub
 from homeport.registry.retention import RetentionPolicy
-from homeport.registry.server import render_config
+from homeport.registry.server import registry_environment, render_config
 from homeport.registry.settings import RetentionFlags, resolve
 from homeport.registry.status import human_bytes, summarize, with_alert
 
@@ -101,6 +101,16 @@ def test_the_rendered_config_serves_storage_on_loopback() -> None:
     assert document["storage"]["maintenance"]["readonly"]["enabled"] is True
     assert document["proxy"] == {"remoteurl": "https://up"}
     assert "proxy" not in yaml.safe_load(render_config(Path("/s"), 1))
+
+
+def test_the_registry_runs_with_the_go_collector_tuned_unless_the_user_tuned_it() -> None:
+    assert registry_environment({"PATH": "/usr/bin"}) == {
+        "PATH": "/usr/bin",
+        "GOGC": "off",
+        "GOMEMLIMIT": "128MiB",
+    }
+    assert registry_environment({"GOGC": "200"}) == {"GOGC": "200"}
+    assert registry_environment({"GOMEMLIMIT": "1GiB"}) == {"GOMEMLIMIT": "1GiB"}
 
 
 def test_readonly_is_toggled_in_a_users_config_keeping_the_rest() -> None:

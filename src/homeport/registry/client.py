@@ -3,27 +3,42 @@
 Every request goes through :meth:`RegistryClient._request`, which counts it by kind, maps
 statuses to :mod:`homeport.registry.errors`, and lets :class:`RegistryAuth` answer 401
 challenges with HTTP basic credentials or a bearer token from the registry's token service.
+The bytes travel on :mod:`homeport.registry.wire`: pooled keep-alive connections to the
+registry, httpx for other hosts (token realm, blob redirects) and proxied registries.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import ssl
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
 from homeport.registry.errors import RegistryError, RegistryHttpError, RegistryUnreachable
 from homeport.registry.images import MANIFEST_TYPES, Manifest, parse_manifest
+from homeport.registry.wire import (
+    HttpxWire,
+    KeepAliveWire,
+    Reply,
+    StaleConnection,
+    WireError,
+    keep_alive_possible,
+    origin_of,
+)
 
 ACCEPT_MANIFESTS = ", ".join(MANIFEST_TYPES)
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+_REDIRECTS = (301, 302, 303, 307, 308)
+USER_AGENT = "homeport-registry"
 
 
 @dataclass(frozen=True)
@@ -70,8 +85,13 @@ class RegistryAuth:
             return _basic(self.credentials)
         return None
 
-    def answer(self, http: httpx.Client, method: str, path: str, response: httpx.Response) -> bool:
-        """Learn how to authenticate from a 401; True when the request is worth sending again."""
+    def answer(
+        self, fetch: Callable[[str, dict[str, str]], Reply], method: str, path: str, response: Reply
+    ) -> bool:
+        """Learn how to authenticate from a 401; True when the request is worth sending again.
+
+        ``fetch(url, headers)`` GETs the token realm (usually another host).
+        """
         if self.static_token:
             return False
         scheme, params = _parse_challenge(response.headers.get("www-authenticate", ""))
@@ -82,7 +102,8 @@ class RegistryAuth:
             return False
         query = {k: v for k, v in params.items() if k in ("service", "scope") and v}
         headers = {"authorization": _basic(self.credentials)} if self.credentials else {}
-        got = http.get(params["realm"], params=query, headers=headers)
+        separator = "&" if "?" in params["realm"] else "?"
+        got = fetch(params["realm"] + (separator + urlencode(query) if query else ""), headers)
         if got.status_code != 200:
             return False
         body = got.json()
@@ -132,19 +153,32 @@ class RegistryClient:
         self.requests: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self._auth = RegistryAuth(credentials, token)
-        self._http = httpx.Client(
-            base_url=self.url,
-            verify=verify,
-            cert=client_cert,
-            timeout=timeout,
-            transport=transport,
-            limits=httpx.Limits(max_connections=max_connections),
-            headers={"user-agent": "homeport-registry"},
+        tls = _ssl_context(verify, client_cert)
+        self._other = HttpxWire(
+            httpx.Client(
+                base_url=self.url,
+                verify=tls,
+                timeout=timeout,
+                transport=transport,
+                limits=httpx.Limits(max_connections=max_connections),
+                headers={"user-agent": USER_AGENT},
+            )
         )
+        self._wire: KeepAliveWire | None = None
+        if transport is None and keep_alive_possible(self.url):
+            secure = urlsplit(self.url).scheme == "https"
+            self._wire = KeepAliveWire(
+                self.url,
+                ssl_context=tls if secure else None,
+                timeout=timeout,
+                user_agent=USER_AGENT,
+            )
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
+        """Close the connections."""
+        if self._wire is not None:
+            self._wire.close()
+        self._other.close()
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -254,18 +288,22 @@ class RegistryClient:
         headers: dict[str, str] | None = None,
         missing_ok: bool = False,
         ok: tuple[int, ...] = (200, 201, 202, 204),
-    ) -> httpx.Response:
+    ) -> Reply:
         with self._count_lock:
             self.requests[kind] += 1
         try:
             response = self._send_retrying(method, url, headers)
             if response.status_code == 401 and self._auth.answer(
-                self._http, method, _path(url), response
+                self._fetch_token, method, _path(url), response
             ):
-                with self._count_lock:
-                    self.requests["auth_retry"] += 1
+                self._count("auth_retry")
                 response = self._send(method, url, headers)
-        except httpx.TransportError as exc:
+            location = response.headers.get("location")
+            if response.status_code in _REDIRECTS and location and method in ("GET", "HEAD"):
+                # a registry on object storage redirects blob reads to the store itself
+                self._count("redirect")
+                response = self._follow(method, urljoin(self.url + "/", location), headers)
+        except WireError as exc:
             raise RegistryUnreachable(
                 f"registry {self.url} did not answer {method} {url}: {exc}; "
                 "check --url, that the registry runs, and the TLS options"
@@ -274,31 +312,59 @@ class RegistryClient:
             return response
         raise _status_error(self.url, method, url, response)
 
-    def _send_retrying(
-        self, method: str, url: str, headers: dict[str, str] | None
-    ) -> httpx.Response:
+    def _count(self, kind: str) -> None:
+        with self._count_lock:
+            self.requests[kind] += 1
+
+    def _send_retrying(self, method: str, url: str, headers: dict[str, str] | None) -> Reply:
         """Send; a read (GET, HEAD) is sent once more if a kept-alive connection broke."""
         try:
             return self._send(method, url, headers)
-        except (httpx.ReadError, httpx.RemoteProtocolError):
+        except StaleConnection:
             if method not in ("GET", "HEAD"):
                 raise
-            with self._count_lock:
-                self.requests["transport_retry"] += 1
+            self._count("transport_retry")
             return self._send(method, url, headers)
 
-    def _send(self, method: str, url: str, headers: dict[str, str] | None) -> httpx.Response:
+    def _send(self, method: str, url: str, headers: dict[str, str] | None) -> Reply:
+        sent = dict(headers or {})
         authorization = self._auth.header(method, _path(url))
         if authorization:
-            headers = {**(headers or {}), "authorization": authorization}
-        return self._http.request(method, url, headers=headers)
+            sent["authorization"] = authorization
+        if self._wire is not None and self._wire.serves(url):
+            return self._wire.send(method, url, sent)
+        return self._other.send(method, url, sent)
+
+    def _follow(self, method: str, url: str, headers: dict[str, str] | None) -> Reply:
+        """A redirected read: the registry's own URL as usual; another host without the
+        registry's credentials (a presigned URL carries its own)."""
+        if origin_of(url) == origin_of(self.url):
+            return self._send(method, url, headers)
+        return self._other.send(method, url, dict(headers or {}))
+
+    def _fetch_token(self, url: str, headers: dict[str, str]) -> Reply:
+        return self._other.send("GET", url, headers)
+
+
+def _ssl_context(verify: bool | str, client_cert: tuple[str, str] | None) -> ssl.SSLContext:
+    """The TLS settings both wires use: ``verify`` is a CA file or directory, or on/off."""
+    if isinstance(verify, str):
+        directory = Path(verify).is_dir()
+        context = ssl.create_default_context(
+            cafile=None if directory else verify, capath=verify if directory else None
+        )
+    else:
+        context = httpx.create_ssl_context(verify=verify)
+    if client_cert:
+        context.load_cert_chain(*client_cert)
+    return context
 
 
 def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def _digest_header(response: httpx.Response, repository: str, reference: str) -> str:
+def _digest_header(response: Reply, repository: str, reference: str) -> str:
     digest: str | None = response.headers.get("docker-content-digest")
     if digest:
         return digest
@@ -310,7 +376,7 @@ def _digest_header(response: httpx.Response, repository: str, reference: str) ->
     )
 
 
-def _status_error(base: str, method: str, url: str, response: httpx.Response) -> RegistryError:
+def _status_error(base: str, method: str, url: str, response: Reply) -> RegistryError:
     status = response.status_code
     detail = _error_detail(response)
     where = f"{method} {base}{url}" if url.startswith("/") else f"{method} {url}"
@@ -327,7 +393,7 @@ def _status_error(base: str, method: str, url: str, response: httpx.Response) ->
     return RegistryHttpError(f"{where} answered {status}{detail}; {hint}", status)
 
 
-def _error_detail(response: httpx.Response) -> str:
+def _error_detail(response: Reply) -> str:
     try:
         errors = response.json().get("errors") or []
     except (ValueError, AttributeError):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,28 @@ def config_document(
     if proxy_upstream:
         document["proxy"] = {"remoteurl": proxy_upstream}
     return document
+
+
+# Go's collector tuned for distribution 2.8: every request rebuilds the API router (regexps
+# compiled anew, fixed upstream by distribution/distribution#3683, not in 2.8.x) and every blob
+# read allocates a 4 MiB buffer, while the live heap stays at a few MiB, so the default GOGC=100
+# collects every few requests. Measured here on 2,000 manifest + 1,560 config GETs: 7.5 s of
+# registry CPU by default, 3.7 s with these settings; peak RSS 73 MB by default, 141 MB with.
+GO_RUNTIME_DEFAULTS = {"GOGC": "off", "GOMEMLIMIT": "128MiB"}
+
+
+def registry_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """The environment to start ``docker-registry`` with: ``environment`` plus
+    :data:`GO_RUNTIME_DEFAULTS`, unless the user set any Go collector variable already.
+
+    ``GOGC=off`` with a ``GOMEMLIMIT`` collects when the heap reaches the limit instead of at
+    twice the live heap; Go caps the collector at half the CPU should the live heap ever
+    approach the limit, so the limit bounds memory without risking a stall.
+    """
+    merged = dict(environment)
+    if not any(name in environment for name in GO_RUNTIME_DEFAULTS):
+        merged.update(GO_RUNTIME_DEFAULTS)
+    return merged
 
 
 @dataclass(frozen=True)
