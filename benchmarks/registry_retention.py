@@ -5,10 +5,16 @@ API (per repository: 70 ``dev-<sha>`` builds, 28 ``prod-<sha>`` tags of which 20
 build, and the moving ``dev``/``prod``), then times:
 
 * homeport: ``read_inventory`` + ``plan_retention`` (one manifest GET per tag, one config
-  fetch per distinct image, 8 threads);
+  fetch per distinct image, 8 threads), cold and with a warm manifest cache;
 * the named peer, "naive script": what hand-written cleanup scripts do: for every tag, GET the
   manifest and GET its config blob, one request after another; and the same with 8 threads, so
-  that the saving from fewer requests shows apart from the one from concurrency.
+  that the saving from fewer requests shows apart from the one from concurrency;
+* for the record, homeport cold with the client on httpx (as before keep-alive http.client)
+  and against the registry without homeport's Go collector settings.
+
+The registry is configured as homeport renders it: ``render_config`` (via
+``tests.support.registry``) and the environment of ``registry_environment``. Both cold runs
+start from a freshly restarted registry (its in-memory blob descriptor cache empty).
 
 Run: ``.venv/bin/python benchmarks/registry_retention.py`` from the repository root.
 """
@@ -45,6 +51,7 @@ from homeport.registry.client import ACCEPT_MANIFESTS, RegistryClient
 from homeport.registry.images import parse_created
 from homeport.registry.retention import RetentionPolicy, plan_retention
 from homeport.registry.scan import read_inventory
+from homeport.registry.server import GO_RUNTIME_DEFAULTS, registry_environment
 
 REPOSITORIES = 20
 DEV_BUILDS = 70
@@ -100,7 +107,7 @@ def measured(pid: int, run):  # type: ignore[no-untyped-def]
 
 
 def homeport_plan(
-    url: str, cache: ManifestCache
+    url: str, cache: ManifestCache, *, on_httpx: bool = False
 ) -> tuple[float, dict[str, int], dict[str, str | None], int]:
     """Time homeport's read + plan; its request counts, tag->created, and deletions."""
     policy = RetentionPolicy.from_model(
@@ -108,7 +115,8 @@ def homeport_plan(
         now=datetime.now(UTC),
     )
     started = time.perf_counter()
-    with RegistryClient(url) as client:
+    transport = httpx.HTTPTransport() if on_httpx else None  # a transport: every request on httpx
+    with RegistryClient(url, transport=transport) as client:
         inventory = read_inventory(client, cache=cache)
         plan = plan_retention(inventory, policy)
         counts = dict(client.requests)
@@ -157,6 +165,7 @@ def _iso(value: datetime | None) -> str | None:
 def main() -> None:
     """Fill a registry, run both, print figures and ratios."""
     workdir = Path(tempfile.mkdtemp(prefix="homeport-bench-registry-"))
+    os.environ.update(registry_environment(os.environ))  # the registry inherits it
     registry = start_registry(workdir)
     try:
         started = time.perf_counter()
@@ -166,6 +175,7 @@ def main() -> None:
         print(f"filled {REPOSITORIES} repositories in {time.perf_counter() - started:.1f}s")
         tags = REPOSITORIES * (DEV_BUILDS + PROD_OWN + PROD_PROMOTED + 2)
         cache = ManifestCache()  # in memory; the CLI keeps it in ~/.cache/homeport/registry
+        registry.restart(readonly=False)
         pid = registry.process.pid if registry.process else 0
         (ours, our_counts, our_created, deletions), our_cpu = measured(
             pid, lambda: homeport_plan(registry.url, cache)
@@ -179,7 +189,18 @@ def main() -> None:
         (threaded, _, threaded_created), threaded_cpu = measured(
             pid, lambda: naive_scan(registry.url, workers=8)
         )
+        (on_httpx, _, httpx_created, _), httpx_cpu = measured(
+            pid, lambda: homeport_plan(registry.url, ManifestCache(), on_httpx=True)
+        )
+        for name in GO_RUNTIME_DEFAULTS:
+            os.environ.pop(name, None)
+        registry.restart(readonly=False)
+        pid = registry.process.pid if registry.process else 0
+        (untuned, _, untuned_created, _), untuned_cpu = measured(
+            pid, lambda: homeport_plan(registry.url, ManifestCache())
+        )
         assert our_created == their_created == warm_created == threaded_created, "scans disagree"
+        assert our_created == httpx_created == untuned_created, "scans disagree"
         manifest_requests = our_counts.get("manifest_get", 0) + our_counts.get("manifest_head", 0)
         result = {
             "tags": tags,
@@ -192,6 +213,8 @@ def main() -> None:
             },
             "naive_peer": {"seconds": round(theirs, 3), "requests": their_counts, **their_cpu},
             "naive_peer_8_threads": {"seconds": round(threaded, 3), **threaded_cpu},
+            "homeport_cold_client_on_httpx": {"seconds": round(on_httpx, 3), **httpx_cpu},
+            "homeport_cold_registry_default_gc": {"seconds": round(untuned, 3), **untuned_cpu},
             "deletions_planned": deletions,
             "manifest_requests_per_tag": round(manifest_requests / tags, 3),
             "config_fetches_per_distinct_image": round(our_counts["blob_get"] / distinct, 3),
