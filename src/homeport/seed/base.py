@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from homeport.seed.errors import SeedError
-from homeport.seed.marker import Marker
+from homeport.seed.marker import Hashing, Marker
 from homeport.seed.plan import SeedJob
 from homeport.seed.processes import Processes
 from homeport.seed.status import Reporter
@@ -24,10 +24,16 @@ class SeedRequest:
 
     job: SeedJob
     format: str
-    marker: Marker
+    hashing: Hashing
+    seeder_version: str
     reset: bool = False
     parallel_jobs: int = 2
     wait_timeout: float = 60.0
+
+    @property
+    def marker(self) -> Marker:
+        """The marker this seed leaves; waits for the file's hash if it is still being computed."""
+        return Marker(self.hashing.result(), self.seeder_version)
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,12 @@ class Seeder(Protocol):
         """Bring the target to hold exactly the seed file's content, marked with its hash."""
 
 
-def needs_reseed(current: Marker | None, wanted: Marker, reset: bool) -> bool:
-    """True unless the target already holds this exact seed (and no reset was asked)."""
-    return reset or current != wanted
+def needs_reseed(current: Marker | None, request: SeedRequest) -> bool:
+    """True unless the target already holds this exact seed (and no reset was asked).
+
+    A target with no marker is seeded whatever the hash, so it does not wait for the hash.
+    """
+    return current is None or request.reset or current != request.marker
 
 
 def up_to_date(marker: Marker) -> Outcome:

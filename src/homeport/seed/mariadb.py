@@ -68,7 +68,7 @@ class MariadbSeeder:
     def seed(self, request: SeedRequest, reporter: Reporter) -> Outcome:
         """Drop, recreate and refill the database unless it already holds this seed."""
         database, name = request.job.database or "", request.job.name
-        if not needs_reseed(self._read_marker(name), request.marker, request.reset):
+        if not needs_reseed(self._read_marker(name), request):
             return up_to_date(request.marker)
         reporter.state("seeding", "restoring sql dump")
         self._query(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from homeport.seed.errors import SeedError
 
 MARKER_SCHEMA = "homeport"
 MARKER_TABLE = f"{MARKER_SCHEMA}.seed_marker"
@@ -47,6 +50,34 @@ def content_sha256(path: Path) -> str:
     else:
         _feed(digest, path)
     return digest.hexdigest()
+
+
+class Hashing:
+    """The sha256 of a seed, computed on its own thread from the moment this is made.
+
+    A seeder that finds no marker at all restores at once and reads the hash only to write the
+    marker, so hashing a big dump costs no time of its own; hashlib leaves the GIL while it works.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._digest = ""
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name=f"hash {path.name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._digest = content_sha256(self.path)
+        except OSError as exc:
+            self._error = exc
+
+    def result(self) -> str:
+        """The hex digest, once the file is hashed."""
+        self._thread.join()
+        if self._error is not None:
+            raise SeedError(f"cannot read {self.path}: {self._error.strerror or self._error}")
+        return self._digest
 
 
 def content_size(path: Path) -> int:

@@ -99,14 +99,15 @@ class PostgresSeeder:
         """Skip, recreate from the template, or restore from the file, as the markers say."""
         database = request.job.database
         assert database is not None  # the plan refuses a postgres seed without one
-        name, wanted = request.job.name, request.marker
-        if not needs_reseed(self._read_marker(database, name), wanted, request.reset):
-            return up_to_date(wanted)
-        template = template_name(database)
-        if self._read_marker(template, name) == wanted:
+        name, template = request.job.name, template_name(database)
+        if not needs_reseed(self._read_marker(database, name), request):
+            return up_to_date(request.marker)
+        kept = self._read_marker(template, name)
+        if kept is not None and kept == request.marker:
             reporter.state("seeding", f"recreating from {template}")
             self._clone(template, database)
-            return Outcome("reset", f"recreated from template {template} (sha256 {wanted.short})")
+            short = request.marker.short
+            return Outcome("reset", f"recreated from template {template} (sha256 {short})")
         reporter.state("seeding", f"restoring {request.format} dump")
         staging = staging_name(database)
         self._recreate(staging)
@@ -121,7 +122,8 @@ class PostgresSeeder:
         self._swap_in(staging, database)
         reporter.state("seeding", f"keeping template {template}")
         self._clone(database, template)
-        return Outcome("restored", f"restored {request.job.source.name} (sha256 {wanted.short})")
+        short = request.marker.short
+        return Outcome("restored", f"restored {request.job.source.name} (sha256 {short})")
 
     def _restore_sql(self, request: SeedRequest, database: str, reporter: Reporter) -> None:
         reporter.total(content_size(request.job.source), "bytes")

@@ -74,7 +74,7 @@ class RedisSeeder:
             with self.client() as client:
                 raw = client.get(key)
                 current = Marker.decode(raw.decode() if isinstance(raw, bytes) else None)
-                if not needs_reseed(current, request.marker, request.reset):
+                if not needs_reseed(current, request):
                     return up_to_date(request.marker)
                 reporter.state("seeding", f"restoring {request.format} file")
                 client.flushdb()

@@ -13,7 +13,7 @@ from homeport.seed.base import Seeder, SeedRequest, default_parallel_jobs
 from homeport.seed.errors import SeedCancelled, SeedError
 from homeport.seed.formats import detect_format
 from homeport.seed.mariadb import MariadbSeeder
-from homeport.seed.marker import Marker, content_sha256
+from homeport.seed.marker import Hashing
 from homeport.seed.plan import SeedJob
 from homeport.seed.postgres import PostgresSeeder
 from homeport.seed.processes import Processes
@@ -53,10 +53,17 @@ def seed_one(job: SeedJob, options: SeedOptions, board: StatusBoard, procs: Proc
         seeder = make_seeder(job, procs)
         reporter.state("waiting", f"waiting for {job.display_url}")
         seeder.wait_until_ready(options.wait_timeout)
-        reporter.state("seeding", "hashing the seed file")
-        marker = Marker(content_sha256(job.source), seeder.version)
+        reporter.state("seeding", "reading what the target holds")
         jobs = options.parallel_jobs or default_parallel_jobs()
-        request = SeedRequest(job, file_format, marker, options.reset, jobs, options.wait_timeout)
+        request = SeedRequest(
+            job,
+            file_format,
+            Hashing(job.source),
+            seeder.version,
+            options.reset,
+            jobs,
+            options.wait_timeout,
+        )
         outcome = seeder.seed(request, reporter)
     except SeedCancelled as exc:
         reporter.state("failed", str(exc))
