@@ -30,6 +30,11 @@ MAX_HEAD = 64 * 1024  # request line and headers
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 NO_BODY_STATUSES = frozenset({204, 304})
 
+
+class HeadTooLarge(Exception):
+    """The request line and headers passed MAX_HEAD."""
+
+
 Handler = Callable[[Request, "ClientConnection"], Awaitable[None]]
 
 
@@ -82,7 +87,8 @@ class ClientConnection(asyncio.Protocol):
         self._url = b""
         self._raw: list[tuple[bytes, bytes]] = []
         self._headers: dict[bytes, bytes] = {}
-        self._head_bytes = 0
+        self._head_bytes = 0  # bytes received while a head is incomplete
+        self._head_size = 0  # the current head's target and headers
         self._in_head = False
         self._stop_parsing = False  # a parse error or an Upgrade: nothing more is read
         self._lingering = False
@@ -116,13 +122,15 @@ class ClientConnection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._stop_parsing = (
-                True  # Upgrade is hop-by-hop: answered as a plain request, then closed
-            )
+            # Upgrade is hop-by-hop: the request is answered as a plain one, then closed
+            self._stop_parsing = True
             if self._queue:
                 self._queue[-1].keep_alive = False
         except httptools.HttpParserError:
-            self._reject(400, b"malformed request")
+            if self._head_size > MAX_HEAD:
+                self._reject(431, b"request head too large")
+            else:
+                self._reject(400, b"malformed request")
 
     def eof_received(self) -> bool:
         """The client finished sending: a body still expected is cut short; a request being
@@ -161,13 +169,20 @@ class ClientConnection(asyncio.Protocol):
         self._raw = []
         self._headers = {}
         self._in_head = True
+        self._head_size = 0
 
     def on_url(self, url: bytes) -> None:
         """A piece of the request target."""
         self._url += url
+        self._head_size += len(url)
+        if self._head_size > MAX_HEAD:
+            raise HeadTooLarge
 
     def on_header(self, name: bytes, value: bytes) -> None:
         """One header line (names keep their case for the upstream)."""
+        self._head_size += len(name) + len(value)
+        if self._head_size > MAX_HEAD:
+            raise HeadTooLarge  # llhttp stops; data_received answers 431
         self._raw.append((name, value))
         lower = name.lower()
         if lower not in self._headers:
@@ -189,7 +204,9 @@ class ClientConnection(asyncio.Protocol):
             http10=parser.get_http_version() == "1.0",
             keep_alive=parser.should_keep_alive(),
         )
-        body = request.body = RequestBody(self, request, complete=not request.has_body)
+        body = request.body = RequestBody(
+            self, complete=not request.has_body, expect_continue=request.expect_continue
+        )
         self._parsing = body
         self._queue.append(request)
         if len(self._queue) == 1:
@@ -219,10 +236,9 @@ class ClientConnection(asyncio.Protocol):
             self._reading_paused = False
             self.transport.resume_reading()
 
-    def send_continue(self, request: Request) -> None:
+    def send_continue(self) -> None:
         """Tell a client waiting on ``Expect: 100-continue`` to send its body."""
-        if request.expect_continue and not request.continue_sent and not self._head_sent:
-            request.continue_sent = True
+        if not self._head_sent:
             self._write(CONTINUE)
 
     # answering: one task per connection answers its requests in order

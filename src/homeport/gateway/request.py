@@ -32,8 +32,8 @@ class FlowControl(Protocol):
     def resume_reading(self) -> None:
         """Read the socket again."""
 
-    def send_continue(self, request: Request) -> None:
-        """Write ``100 Continue`` when the client waits for it."""
+    def send_continue(self) -> None:
+        """Write ``100 Continue`` (unless an answer has begun)."""
 
 
 class RequestBody:
@@ -42,17 +42,17 @@ class RequestBody:
     __slots__ = (
         "_chunks",
         "_flow",
-        "_request",
         "_waiter",
         "buffered",
         "complete",
         "discard",
         "error",
+        "expect_continue",
     )
 
-    def __init__(self, flow: FlowControl, request: Request, complete: bool) -> None:
+    def __init__(self, flow: FlowControl, *, complete: bool, expect_continue: bool) -> None:
         self._flow = flow
-        self._request = request
+        self.expect_continue = expect_continue  # the client waits for 100 Continue
         self._chunks: deque[bytes] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self.buffered = 0
@@ -98,7 +98,9 @@ class RequestBody:
                 return None
             if self.error:
                 raise ClientBodyError
-            self._flow.send_continue(self._request)
+            if self.expect_continue:
+                self.expect_continue = False
+                self._flow.send_continue()
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
 
@@ -108,7 +110,6 @@ class Request:
 
     __slots__ = (
         "body",
-        "continue_sent",
         "expect_continue",
         "has_body",
         "headers",
@@ -145,7 +146,6 @@ class Request:
         self.expect_continue = (
             self.has_body and headers.get(b"expect", b"").lower() == b"100-continue"
         )
-        self.continue_sent = False
         self.body: RequestBody = None  # type: ignore[assignment]  # set by the connection
 
     def header(self, name: bytes) -> str | None:

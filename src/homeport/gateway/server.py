@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -73,6 +74,7 @@ async def serve(
         raise GatewayError(
             f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port"
         ) from exc
+    gc.freeze()  # what was built to start is never garbage: collections need not scan it
     if on_ready is not None:
         on_ready(bound)
     try:
