@@ -1,17 +1,20 @@
 """The registry kind: Debian's ``docker-registry`` on loopback, its data in the state dir.
 
-With ``mirror:`` it runs as a pull-through cache of the upstream registry.
+With ``mirror:`` it runs as a pull-through cache of the upstream registry. Its configuration is
+the one ``homeport registry`` renders (``registry.server.render_config``), written anew at every
+start: while ``homeport registry gc --service NAME`` holds the read-only marker, the restart it
+asks for through the control API comes up read-only, and the next one writable again.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 
 from homeport.orchestrator.environment import child_env
 from homeport.orchestrator.errors import OrchestratorError
 from homeport.orchestrator.launchers import Launch, Launcher
 from homeport.orchestrator.probes import Check, check_http
+from homeport.registry.server import managed_paths, render_config
 
 REGISTRY_BINARIES = ("docker-registry", "registry")
 
@@ -30,28 +33,30 @@ class RegistryLauncher(Launcher):
                 "'apt-get install docker-registry' or scripts/bootstrap"
             )
         self.binary = binary
-        home = self.spec.state_dir / "registry" / self.spec.name
-        if fresh and home.exists():
-            shutil.rmtree(home)
-        (home / "data").mkdir(parents=True, exist_ok=True)
-        config: dict[str, object] = {
-            "version": 0.1,
-            "log": {"level": "info"},
-            "storage": {
-                "filesystem": {"rootdirectory": str(home / "data")},
-                "delete": {"enabled": True},
-            },
-            "http": {"addr": f"127.0.0.1:{self.spec.endpoint.port}"},
-        }
-        if self.spec.mirror_upstream:
-            config["proxy"] = {"remoteurl": self.spec.mirror_upstream}
-        self.config = home / "config.yml"
-        self.config.write_text(json.dumps(config, indent=2))  # JSON is YAML
+        self.paths = managed_paths(self.spec.state_dir, self.spec.name)
+        if fresh and self.paths.home.exists():
+            shutil.rmtree(self.paths.home)
+        earlier = self.paths.home / "data"  # where blobs were kept before 2026-11-27
+        if earlier.is_dir() and not self.paths.storage.exists():
+            earlier.rename(self.paths.storage)
+        self.paths.storage.mkdir(parents=True, exist_ok=True)
+        self.paths.readonly_marker.unlink(missing_ok=True)  # left by a gc that was interrupted
 
     def launch(self) -> Launch:
-        """The registry serving its config."""
+        """The registry serving a config rendered now: read-only while gc holds its marker."""
+        readonly = self.paths.readonly_requested
+        self.paths.config.write_text(
+            render_config(
+                self.paths.storage,
+                self.spec.endpoint.port,
+                readonly=readonly,
+                proxy_upstream=self.spec.mirror_upstream,
+            )
+        )
+        if readonly:
+            self.note("starting read-only: homeport registry gc is collecting garbage")
         return Launch(
-            [self.binary, "serve", str(self.config)], child_env(self.spec.env), self.spec.cwd
+            [self.binary, "serve", str(self.paths.config)], child_env(self.spec.env), self.spec.cwd
         )
 
     def builtin_check(self) -> Check:
