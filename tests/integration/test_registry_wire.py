@@ -70,6 +70,12 @@ def test_a_scan_reuses_one_connection_per_worker(registry: RegistryProcess) -> N
     assert open_now.get(TIME_WAIT, 0) == before
 
 
+def test_a_name_with_a_space_is_sent_escaped_and_answered(registry: RegistryProcess) -> None:
+    with RegistryClient(registry.url) as client:
+        assert client.tags("no such/repository") == []
+        assert client.get_manifest("wire/app", "dev 00") is None
+
+
 def test_connections_closed_by_a_restart_are_not_reused(registry: RegistryProcess) -> None:
     with RegistryClient(registry.url) as client:
         assert len(client.tags("wire/app")) == TAGS

@@ -17,9 +17,13 @@ import threading
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
+
+# what stays as it is in a request target (escapes, reserved characters); a space or a control
+# character in a name the user typed is escaped, as httpx does, instead of failing the request
+_URL_SAFE = "/?&=:@%+,;-._~!$'()*"
 
 
 class WireError(Exception):
@@ -103,7 +107,7 @@ class KeepAliveWire:
 
     def send(self, method: str, url: str, headers: dict[str, str]) -> Reply:
         """Send on a pooled connection; a broken one is closed, never given back."""
-        target = self.prefix + url if url.startswith("/") else _target(url)
+        target = quote(self.prefix + url if url.startswith("/") else _target(url), _URL_SAFE)
         connection = self._acquire()
         try:
             connection.request(method, target, headers={"user-agent": self.user_agent, **headers})
