@@ -2,7 +2,7 @@
 
 ``RouteTable.match(method, host, path, headers)`` returns the first route whose every condition
 holds, in file order, or None. Header names are case-insensitive; ``headers`` is any mapping whose
-``get`` is case-insensitive (aiohttp's ``CIMultiDictProxy``) or whose keys are lower-case.
+``get`` takes lower-case names (the request's ``TextHeaders``, or any lower-cased mapping).
 """
 
 from __future__ import annotations
