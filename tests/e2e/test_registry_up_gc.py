@@ -86,3 +86,17 @@ def test_gc_of_the_registry_up_runs_frees_the_deleted_image_and_writes_come_back
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
+
+
+def test_the_registry_up_runs_has_gos_collector_tuned(platform_dir: Path) -> None:
+    state_dir = platform_dir / ".homeport"
+    process, seen = up_in_foreground(platform_dir, timeout=60)
+    try:
+        assert any("resources healthy in" in line for line in seen), seen
+        with ControlClient.for_state_dir(state_dir) as supervisor:
+            (registry,) = [r for r in supervisor.resources() if r["name"] == "registry"]
+        environ = Path(f"/proc/{registry['pid']}/environ").read_bytes().split(b"\0")
+        assert b"GOGC=off" in environ and b"GOMEMLIMIT=128MiB" in environ
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)

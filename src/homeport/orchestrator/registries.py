@@ -14,7 +14,7 @@ from homeport.orchestrator.environment import child_env
 from homeport.orchestrator.errors import OrchestratorError
 from homeport.orchestrator.launchers import Launch, Launcher
 from homeport.orchestrator.probes import Check, check_http
-from homeport.registry.server import managed_paths, render_config
+from homeport.registry.server import managed_paths, registry_environment, render_config
 
 REGISTRY_BINARIES = ("docker-registry", "registry")
 
@@ -56,7 +56,9 @@ class RegistryLauncher(Launcher):
         if readonly:
             self.note("starting read-only: homeport registry gc is collecting garbage")
         return Launch(
-            [self.binary, "serve", str(self.paths.config)], child_env(self.spec.env), self.spec.cwd
+            [self.binary, "serve", str(self.paths.config)],
+            registry_environment(child_env(self.spec.env)),  # Go's collector tuned (server.py)
+            self.spec.cwd,
         )
 
     def builtin_check(self) -> Check:
