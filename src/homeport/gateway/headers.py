@@ -65,7 +65,9 @@ def end_to_end(
 ) -> list[bytes]:
     """``Name: value`` lines for the headers of ``items`` that go on to the next hop."""
     if connection is not None:
-        dropped = dropped | connection_named(connection)
+        named = connection_named(connection)
+        if named:
+            dropped = dropped | named
     return [b"%b: %b\r\n" % (k, v) for k, v in items if k.lower() not in dropped]
 
 

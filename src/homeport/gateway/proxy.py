@@ -142,9 +142,16 @@ class Proxy:
     async def _exchange(
         self, request: Request, upstream: Upstream, head: bytes, deadline: float
     ) -> UpstreamConnection:
-        connection = await self.pool.acquire(upstream.host, upstream.port)
+        connection = self.pool.take_idle(upstream.host, upstream.port)
+        if connection is None:
+            connection = await self.pool.connect(upstream.host, upstream.port)
         try:
-            await self._send(connection, request, head, deadline)
+            if request.has_body:
+                await self._send(connection, request, head, deadline)
+            else:  # the common case, without a coroutine of its own
+                connection.head_only = request.method == "HEAD"
+                connection.write(head)
+                await connection.response(self._wait(deadline))
         except UpstreamError as error:
             connection.close()
             if not (connection.reused and not request.has_body and error.kind == "broken"):

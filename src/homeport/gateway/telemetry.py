@@ -124,10 +124,10 @@ class Tracing:
         parent = parse_traceparent(traceparent.decode("latin-1")) if traceparent else None
         if self._tracer is None:
             # ids need to be unique, not secret (the OpenTelemetry SDK uses random too)
-            if parent is None:
-                trace_id, flags = getrandbits(128) or 1, 1
-            else:
-                trace_id, _, flags = parent
+            if parent is None:  # a new trace, sampled; 192 random bits make both ids
+                ids = f"{getrandbits(192) | 1 << 64 | 1:048x}"
+                return CarriedTrace(f"00-{ids[:32]}-{ids[32:]}-01")
+            trace_id, _, flags = parent
             return CarriedTrace(f"00-{trace_id:032x}-{getrandbits(64) or 1:016x}-{flags:02x}")
         context = None
         if parent is not None:

@@ -255,13 +255,17 @@ class UpstreamPool:
 
     async def acquire(self, host: str, port: int) -> UpstreamConnection:
         """An idle connection to host:port, or a new one."""
+        return self.take_idle(host, port) or await self.connect(host, port)
+
+    def take_idle(self, host: str, port: int) -> UpstreamConnection | None:
+        """An idle connection to host:port, or None."""
         idle = self._idle.get((host, port))
         while idle:
             connection = idle.pop()
             if not connection.closed:
                 connection.idle = False
                 return connection
-        return await self.connect(host, port)
+        return None
 
     async def connect(self, host: str, port: int) -> UpstreamConnection:
         """A new connection, within the connect timeout."""
