@@ -1,9 +1,10 @@
 """Benchmark ``homeport seed`` against its peers: the slowest target alone, the sequential sum,
 a fresh ``pg_restore``, and a bare ``pg_restore`` of the same dump.
 
-    .venv/bin/python benchmarks/seed_parallel.py [--mb 110] [--repeat 2]
+    .venv/bin/python benchmarks/seed_parallel.py [--mb 110] [--repeat 3] [--cpu] [--parts 123]
 
-It starts its own PostgreSQL, Redis and MariaDB on free loopback ports (stopped by PID at the end),
+It starts its own PostgreSQL (set up as ``homeport up`` runs it), Redis and MariaDB on free loopback
+ports (stopped by PID at the end),
 generates a PostgreSQL custom dump of at least ``--mb`` MB (uncompressed, so the file is that big),
 a Redis commands file and a MariaDB .sql dump, then prints:
 
@@ -11,6 +12,11 @@ a Redis commands file and a MariaDB .sql dump, then prints:
    and / the sum of the three seeded one after another
 2. fresh restore of the big dump / ``homeport seed --reset`` through the template   (target >= 5x)
 3. ``homeport seed`` of the big dump / a bare ``pg_restore -j N`` of it   (target < 1.10x)
+
+With ``--cpu`` every measure also prints the CPU seconds each process burnt (read from
+/proc/PID/stat: pg_restore, the PostgreSQL backends, redis-server, mariadbd, the mariadb client,
+this Python runner), the whole machine's busy cores (a run that other jobs disturbed says so), and
+part 1 the shortest parallel run any scheduler could give on this machine's cores.
 """
 
 from __future__ import annotations
@@ -111,7 +117,7 @@ class CpuMeter:
     it runs in the benchmark's process, which is also the seed runner.
     """
 
-    def __init__(self, roots: dict[str, int], interval: float = 0.05) -> None:
+    def __init__(self, roots: dict[str, int], interval: float = 0.1) -> None:
         self.roots = roots
         self.interval = interval
         self._seen: dict[int, tuple[str, float]] = {}
@@ -357,7 +363,7 @@ def seed(jobs: list[SeedJob], reset: bool = False) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=110, help="size of the big PostgreSQL dump")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per measure (best kept)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measure (best kept)")
     parser.add_argument("--redis-commands", type=int, default=400_000)
     parser.add_argument("--mariadb-rows", type=int, default=300_000)
     parser.add_argument("--parts", default="123", help="which measures to run, e.g. 1 or 23")
@@ -409,14 +415,23 @@ def parallel_part(
     fresh_pg: Callable[[], None],
     repeat: int,
 ) -> float:
-    """1. parallel against the slowest alone and the sequential sum; returns postgres alone."""
-    alone = {
-        "postgres": best(lambda: seed([pg_job]), fresh_pg, repeat, "postgres"),
-        "redis": best(lambda: seed([redis_job], reset=True), lambda: None, repeat, "redis"),
-        "mariadb": best(lambda: seed([maria_job], reset=True), lambda: None, repeat, "mariadb"),
-    }
+    """1. parallel against the slowest alone and the sequential sum; returns postgres alone.
+
+    Each round runs every measure once, so that the machine's drift falls on all of them alike.
+    """
     everything = [pg_job, redis_job, maria_job]
-    parallel = best(lambda: seed(everything, reset=True), fresh_pg, repeat, "parallel")
+    measures: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+        "postgres": (lambda: seed([pg_job]), fresh_pg),
+        "redis": (lambda: seed([redis_job], reset=True), lambda: None),
+        "mariadb": (lambda: seed([maria_job], reset=True), lambda: None),
+        "parallel": (lambda: seed(everything, reset=True), fresh_pg),
+    }
+    times: dict[str, list[float]] = {name: [] for name in measures}
+    for _ in range(repeat):
+        for name, (action, prepare) in measures.items():
+            times[name].append(best(action, prepare, 1, name))
+    parallel = min(times.pop("parallel"))
+    alone = {name: min(seconds) for name, seconds in times.items()}
     slowest = max(alone.values())
     total = sum(alone.values())
     print("\n1. three targets at once")
