@@ -17,9 +17,9 @@ from homeport.gateway.config import GatewayConfig
 from homeport.gateway.cors import is_preflight
 from homeport.gateway.geo import GeoDatabase
 from homeport.gateway.headers import Forwarding, upstream_request_headers
-from homeport.gateway.http import ClientConnection
+from homeport.gateway.http import JSON, ClientConnection
 from homeport.gateway.pending import PendingUpstreams
-from homeport.gateway.proxy import JSON, Outcome, Proxy, Upstream, failure, json_body
+from homeport.gateway.proxy import Outcome, Proxy, Upstream, failure, json_body
 from homeport.gateway.request import Request
 from homeport.gateway.routes import CompiledRoute, normalize_path
 from homeport.gateway.telemetry import Metrics, Tracing

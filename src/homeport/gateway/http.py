@@ -28,6 +28,7 @@ KEEP_ALIVE_SECONDS = 75.0
 LINGERING_SECONDS = 2.0  # how long an unread request body (after a 413) is drained, at most
 MAX_HEAD = 64 * 1024  # request line and headers
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+JSON = b"Content-Type: application/json\r\n"
 NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -258,24 +259,20 @@ class ClientConnection(asyncio.Protocol):
             self._chunked = False
             self._keep = True
             self._head_sent = False
-            if not await self._answer(request) or not self._done(request):
+            try:
+                await self._handler(request, self)
+            except ClientBodyError:
+                if not self._head_sent:
+                    body = b'{"error": "request body cut short"}'
+                    self.respond(request, 400, [JSON], body, close=True)
+            except Exception:
+                log.exception("answering %s failed", request.method)
+                if self._head_sent:
+                    self._abort()
+                    return
+                self.respond(request, 500, [JSON], b'{"error": "internal error"}', close=True)
+            if not self._done(request):
                 return
-
-    async def _answer(self, request: Request) -> bool:
-        """Run the handler; False when the connection was dropped."""
-        try:
-            await self._handler(request, self)
-        except ClientBodyError:
-            if not self._head_sent:
-                self.respond(request, 400, [], b'{"error": "request body cut short"}', close=True)
-        except Exception:
-            log.exception("answering %s failed", request.method)
-            if not self._head_sent:
-                self.respond(request, 500, [], b'{"error": "internal error"}', close=True)
-            else:
-                self._abort()
-                return False
-        return True
 
     def _done(self, request: Request) -> bool:
         """After an answer: True when the connection stays open for the next request."""

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from yarl import URL
 
 from homeport.gateway.headers import client_response_headers
-from homeport.gateway.http import ClientConnection
+from homeport.gateway.http import JSON, ClientConnection
 from homeport.gateway.request import Request
 from homeport.gateway.routes import CompiledRoute
 from homeport.gateway.upstream import UpstreamConnection, UpstreamError, UpstreamPool, request_head
@@ -26,7 +26,6 @@ from homeport.model.platform import GatewayLimits
 log = logging.getLogger("homeport.gateway")
 
 SMALL_BODY = 64 * 1024
-JSON = b"Content-Type: application/json\r\n"
 FAILURES = {
     "refused": (502, "upstream unavailable"),
     "broken": (502, "upstream broke the connection"),
@@ -133,8 +132,12 @@ class Proxy:
         except UpstreamError as error:
             return failure(client, request, error.kind, route, cors)
         try:
-            return await self._relay(
-                client, request, connection, route=route, cors=cors, deadline=deadline
+            lines = client_response_headers(connection.headers, connection.connection_header)
+            lines += cors
+            if connection.head_only or (connection.complete and connection.buffered <= SMALL_BODY):
+                return self._whole(client, request, connection, lines)
+            return await self._stream(
+                client, request, connection, lines, route=route, deadline=deadline
             )
         finally:
             self.pool.release(upstream.host, upstream.port, connection)
@@ -192,27 +195,35 @@ class Proxy:
         remaining = deadline - asyncio.get_running_loop().time()
         return max(0.001, min(self.limits.read_timeout, remaining))
 
-    async def _relay(
-        self,
+    @staticmethod
+    def _whole(
         client: ClientConnection,
         request: Request,
         connection: UpstreamConnection,
-        *,
-        route: CompiledRoute,
-        cors: list[bytes],
-        deadline: float,
+        lines: list[bytes],
     ) -> Outcome:
-        lines = client_response_headers(connection.headers, connection.connection_header)
-        lines += cors
+        """The answer in one write: a HEAD's, or a small body already complete."""
         status = connection.status
         if connection.head_only:
             if connection.length is not None:
                 lines.append(b"Content-Length: %b\r\n" % connection.length)
             client.start(request, status, lines, None)
-            return Outcome(status)
-        if connection.complete and connection.buffered <= SMALL_BODY:
+        else:
             client.respond(request, status, lines, connection.take_body(), own=False)
-            return Outcome(status)
+        return Outcome(status)
+
+    async def _stream(
+        self,
+        client: ClientConnection,
+        request: Request,
+        connection: UpstreamConnection,
+        lines: list[bytes],
+        *,
+        route: CompiledRoute,
+        deadline: float,
+    ) -> Outcome:
+        """The answer's body streamed as it arrives, at the pace the client reads."""
+        status = connection.status
         length = connection.length
         client.start(request, status, lines, int(length) if length and length.isdigit() else None)
         try:

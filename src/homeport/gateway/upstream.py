@@ -58,6 +58,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._ready: asyncio.Future[None] = self.loop.create_future()
         self._wake: asyncio.Future[None] | None = None
         self._error: UpstreamError | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -125,6 +126,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.keep_alive = self.parser.should_keep_alive()  # llhttp forgets it once complete
         if self.head_only:
             self.complete = True
+        self._stop_timer()
         if not self._ready.done():
             self._ready.set_result(None)
 
@@ -152,6 +154,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     def _fail(self, error: UpstreamError) -> None:
         self._error = error
+        self._stop_timer()
         if not self._ready.done():
             self._ready.set_exception(error)
             self._ready.exception()  # retrieved here; raised again where it is awaited
@@ -174,17 +177,20 @@ class UpstreamConnection(asyncio.Protocol):
         self._drain = self.loop.create_future()
         await _within(self._drain, timeout, self.loop)
 
-    async def response(self, timeout: float) -> None:
-        """Wait for the status line and headers, at most ``timeout`` seconds."""
-        timer = self.loop.call_later(timeout, self._expire)
-        try:
-            await self._ready
-        finally:
-            timer.cancel()
+    def response(self, timeout: float) -> asyncio.Future[None]:
+        """To await: the status line and headers are in (UpstreamError timeout after
+        ``timeout`` seconds)."""
+        self._timer = self.loop.call_later(timeout, self._expire)
+        return self._ready
 
     def _expire(self) -> None:
         if not self._ready.done():
             self._ready.set_exception(UpstreamError("timeout"))
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     async def body(self, timeout: float) -> AsyncIterator[bytes]:
         """The body's chunks as they arrive; ``timeout`` is the longest silence allowed."""
@@ -227,6 +233,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     def close(self) -> None:
         """Close the socket."""
+        self._stop_timer()
         self.closed = True
         if self.transport is not None:
             self.transport.close()
