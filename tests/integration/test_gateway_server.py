@@ -3,6 +3,7 @@ chunked answers, malformed and oversized heads, Upgrade, a client that hangs up 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -19,6 +20,10 @@ from tests.support.gateway import (
     start_upstreams,
     write_platform,
 )
+
+from homeport.gateway import http
+from homeport.gateway.http import ClientConnection, Server
+from homeport.gateway.request import Request
 
 CHUNKED_HEAD = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -228,3 +233,27 @@ def test_a_client_that_hangs_up_mid_body_does_not_disturb_others(gateway: Plane)
     )
     assert response.status == 200
     assert "Traceback" not in Path(gateway.log).read_text()
+
+
+def test_idle_keep_alive_connections_are_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http, "KEEP_ALIVE_SECONDS", 0.5)
+
+    async def answer(request: Request, client: ClientConnection) -> None:
+        client.respond(request, 200, [], b"ok")
+
+    async def scenario() -> tuple[bytes, bytes]:
+        server = Server(answer)
+        port = await server.listen("127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = await asyncio.wait_for(reader.readuntil(b"ok"), 5)
+            rest = await asyncio.wait_for(reader.read(), 5)  # b"" once the sweep closes it
+        finally:
+            writer.close()
+            await server.close()
+        return first, rest
+
+    first, rest = asyncio.run(scenario())
+    assert first.startswith(b"HTTP/1.1 200 ")
+    assert rest == b""
