@@ -22,8 +22,9 @@ from tests.support.gateway import (
 )
 
 from homeport.gateway import http
-from homeport.gateway.http import ClientConnection, Server
+from homeport.gateway.http import ClientConnection
 from homeport.gateway.request import Request
+from homeport.gateway.server import Server
 
 CHUNKED_HEAD = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"

@@ -289,16 +289,22 @@ class ClientConnection(asyncio.Protocol):
         """Close after the answer; an unread body is drained a little first (else the kernel
         would reset the connection and the client could lose the answer)."""
         if request.body.complete or self.transport is None:
-            self._shut()
+            self.shut()
             return
         request.body.discard = True
         self._lingering = True
         self.resume_reading()
         if self.transport.can_write_eof():
             self.transport.write_eof()
-        self._loop.call_later(LINGERING_SECONDS, self._shut)
+        self._loop.call_later(LINGERING_SECONDS, self.shut)
 
-    def _shut(self) -> None:
+    @property
+    def busy(self) -> bool:
+        """True while a request is answered or waits to be."""
+        return bool(self._queue)
+
+    def shut(self) -> None:
+        """Close the connection once what was written is sent."""
         if self.transport is not None and not self.closed:
             self.transport.close()
 
@@ -401,53 +407,4 @@ class ClientConnection(asyncio.Protocol):
             b"\r\n",
         ]
         self._write(b"".join(head) + body)
-        self._shut()
-
-
-class Server:
-    """The listening socket, its connections, and the sweep that closes idle ones."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.connections: set[ClientConnection] = set()
-        self._server: asyncio.Server | None = None
-        self._sweeper: asyncio.TimerHandle | None = None
-
-    async def listen(self, host: str, port: int, *, reuse_port: bool = False) -> int:
-        """Start listening; the bound port."""
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: ClientConnection(self.handler, self.connections),
-            host,
-            port,
-            backlog=1024,
-            reuse_address=True,
-            reuse_port=reuse_port or None,
-        )
-        self._sweeper = loop.call_later(KEEP_ALIVE_SECONDS / 5, self._sweep)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    def _sweep(self) -> None:
-        loop = asyncio.get_running_loop()
-        idle_since = loop.time() - KEEP_ALIVE_SECONDS
-        for connection in list(self.connections):
-            if not connection._queue and connection.last_active < idle_since:
-                connection._shut()
-        self._sweeper = loop.call_later(KEEP_ALIVE_SECONDS / 5, self._sweep)
-
-    async def close(self, grace: float = 5.0) -> None:
-        """Stop listening, let answers in progress finish for ``grace`` seconds, close the rest."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-        if self._server is not None:
-            self._server.close()
-        deadline = asyncio.get_running_loop().time() + grace
-        for connection in list(self.connections):
-            if not connection._queue:
-                connection._shut()
-        while any(c._queue for c in self.connections):
-            if asyncio.get_running_loop().time() > deadline:
-                break
-            await asyncio.sleep(0.05)
-        for connection in list(self.connections):
-            connection._abort()
+        self.shut()

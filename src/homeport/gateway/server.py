@@ -1,4 +1,5 @@
-"""Running the gateway: build it from the platform file, serve until SIGTERM or SIGINT."""
+"""Running the gateway: build it from the platform file, listen (``Server``: the socket, its
+connections, the idle sweep), serve until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from homeport.gateway import http
 from homeport.gateway.app import GatewayApp
 from homeport.gateway.config import (
     ENDPOINTS_VARIABLE,
@@ -19,11 +21,59 @@ from homeport.gateway.config import (
 )
 from homeport.gateway.errors import GatewayConfigError, GatewayError
 from homeport.gateway.geo import GeoDatabase, resolve_database
-from homeport.gateway.http import Server
+from homeport.gateway.http import ClientConnection, Handler
 from homeport.gateway.telemetry import Metrics, Tracing
 from homeport.model import LoadedPlatform
 
 STATE_DIR_VARIABLE = "HOMEPORT_STATE_DIR"  # set by `homeport up`
+
+
+class Server:
+    """The listening socket, its connections, and the sweep that closes idle ones."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.connections: set[ClientConnection] = set()
+        self._server: asyncio.Server | None = None
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    async def listen(self, host: str, port: int) -> int:
+        """Start listening; the bound port."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: ClientConnection(self.handler, self.connections),
+            host,
+            port,
+            backlog=1024,
+            reuse_address=True,
+        )
+        self._sweeper = loop.call_later(http.KEEP_ALIVE_SECONDS / 5, self._sweep)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        idle_since = loop.time() - http.KEEP_ALIVE_SECONDS
+        for connection in list(self.connections):
+            if not connection.busy and connection.last_active < idle_since:
+                connection.shut()
+        self._sweeper = loop.call_later(http.KEEP_ALIVE_SECONDS / 5, self._sweep)
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop listening, let answers in progress finish for ``grace`` seconds, close the rest."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self._server is not None:
+            self._server.close()
+        deadline = asyncio.get_running_loop().time() + grace
+        for connection in list(self.connections):
+            if not connection.busy:
+                connection.shut()
+        while any(c.busy for c in self.connections):
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        for connection in list(self.connections):
+            connection.abort()
 
 
 def build_gateway(
