@@ -2,8 +2,9 @@
 
 The database is memory-mapped. IPv4 lookups go through its index (``geo_index``: every IPv4
 network with its five fields, one bisect and no decoding) as soon as it is loaded or built; IPv6
-addresses, and every address until then, go through the C extension directly. Repeat visitors
-are answered from a small cache. ``GeoDatabase`` checks the file's identity
+addresses, addresses without data, and every address until then, go through the C extension,
+with a cache for repeat visitors (the index needs none: it costs the same for every address).
+``GeoDatabase`` checks the file's identity
 (inode, size, mtime) at most once per second and reopens it when ``homeport gateway geo-update``
 has replaced it.
 """
@@ -226,7 +227,17 @@ class GeoDatabase:
     def lookup(self, ip: str) -> GeoAnswer:
         """Country, region, city and coordinates of ``ip``; a clear empty answer when unknown."""
         self._maybe_reload()
-        return self._cached(ip)
+        index = self._opened.index
+        if index is not None:  # an IPv4 address with data: the index, no cache needed
+            try:
+                address = _from_bytes(_inet_pton(_AF_INET, ip), "big")
+            except (OSError, ValueError):
+                pass  # IPv6, or not an address: the C extension answers (or says why not)
+            else:
+                row = index.row(address)
+                if row != NO_ROW:
+                    return _new_tuple(GeoAnswer, (ip, True, *index.fields(row), None))
+        return self._cached(ip)  # IPv6, addresses without data, and all until the index is in
 
     def _open(self, path: Path, identity: tuple[int, int, int] | None = None) -> _Opened:
         reader = open_reader(path)
@@ -272,18 +283,7 @@ class GeoDatabase:
         opened.indexed.set()
 
     def _lookup_uncached(self, ip: str) -> GeoAnswer:
-        opened = self._opened
-        index = opened.index
-        if index is not None:
-            try:
-                address = _from_bytes(_inet_pton(_AF_INET, ip), "big")
-            except (OSError, ValueError):
-                pass  # IPv6, or not an address: the C extension answers (or says why not)
-            else:
-                row = index.row(address)
-                if row != NO_ROW:
-                    return _new_tuple(GeoAnswer, (ip, True, *index.fields(row), None))
-        return self._read(opened.reader, ip)
+        return self._read(self._opened.reader, ip)
 
     @staticmethod
     def _read(reader: maxminddb.Reader, ip: str) -> GeoAnswer:
