@@ -22,20 +22,12 @@ from tests.support.gateway import (
     raw_request,
     start_nginx,
     start_python_gateway,
-    start_upstreams,
     write_platform,
 )
 
 UNTRUSTED_PEER = "127.0.0.3"  # the platform trusts only 127.0.0.1/32
 HUNDRED_MB = 100_000_000
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-
-@pytest.fixture(scope="module")
-def upstreams() -> Iterator[Upstreams]:
-    servers = start_upstreams()
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from tests.support.gateway import (
     Upstreams,
     raw_request,
     start_python_gateway,
-    start_upstreams,
     write_platform,
 )
 
@@ -49,13 +48,6 @@ PREFIXES = st.sampled_from(
     ["/", "/api/", "/api/down/", "/api/jobs/", "/mobile/", "/api/public/geo"]
 )
 METHODS = st.sampled_from(["GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "HEAD"])
-
-
-@pytest.fixture(scope="module")
-def upstreams() -> Iterator[Upstreams]:
-    servers = start_upstreams()
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture(scope="module")

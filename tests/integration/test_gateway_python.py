@@ -24,7 +24,6 @@ from tests.support.gateway import (
     Upstreams,
     raw_request,
     start_python_gateway,
-    start_upstreams,
     write_platform,
 )
 
@@ -81,13 +80,6 @@ def _span_dict(span: object) -> dict[str, object]:
         "span_id": span.span_id.hex(),  # type: ignore[attr-defined]
         "attributes": attributes,
     }
-
-
-@pytest.fixture(scope="module")
-def upstreams() -> Iterator[Upstreams]:
-    servers = start_upstreams()
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture(scope="module")

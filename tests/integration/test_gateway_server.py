@@ -17,7 +17,6 @@ from tests.support.gateway import (
     Upstreams,
     raw_request,
     start_python_gateway,
-    start_upstreams,
     write_platform,
 )
 
@@ -72,13 +71,6 @@ class ChunkedUpstream:
     def stop(self) -> None:
         self.listener.close()
         self.thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def upstreams() -> Iterator[Upstreams]:
-    servers = start_upstreams()
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from http import HTTPStatus
 
 import httptools
 
+from homeport.gateway.flow import WriteFlow
 from homeport.gateway.request import ClientBodyError, Request, RequestBody
 
 log = logging.getLogger("homeport.gateway")
@@ -69,7 +70,7 @@ class Clock:
 CLOCK = Clock()
 
 
-class ClientConnection(asyncio.Protocol):
+class ClientConnection(WriteFlow, asyncio.Protocol):
     """One client connection: parses requests, runs the handler on each in turn, writes answers."""
 
     def __init__(self, handler: Handler, connections: set[ClientConnection]) -> None:
@@ -94,8 +95,6 @@ class ClientConnection(asyncio.Protocol):
         self._stop_parsing = False  # a parse error or an Upgrade: nothing more is read
         self._lingering = False
         self._reading_paused = False
-        self._can_write = True
-        self._drain: asyncio.Future[None] | None = None
         # the answer being written
         self._chunked = False
         self._keep = True
@@ -149,19 +148,7 @@ class ClientConnection(asyncio.Protocol):
             request.body.fail()
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        if self._drain is not None and not self._drain.done():
-            self._drain.set_exception(ConnectionResetError("client gone"))
-            self._drain.exception()
-
-    def pause_writing(self) -> None:
-        """The client reads slower than we write."""
-        self._can_write = False
-
-    def resume_writing(self) -> None:
-        """The client caught up."""
-        self._can_write = True
-        if self._drain is not None and not self._drain.done():
-            self._drain.set_result(None)
+        self._fail_drain(ConnectionResetError("client gone"))
 
     # llhttp callbacks
     def on_message_begin(self) -> None:

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 
 import httptools
 
+from homeport.gateway.flow import WriteFlow
+
 HIGH_WATER = 256 * 1024
 IDLE_PER_UPSTREAM = 512
 
@@ -28,7 +30,7 @@ class UpstreamError(Exception):
         self.kind = kind
 
 
-class UpstreamConnection(asyncio.Protocol):
+class UpstreamConnection(WriteFlow, asyncio.Protocol):
     """One keep-alive connection; carries one exchange at a time."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -37,8 +39,6 @@ class UpstreamConnection(asyncio.Protocol):
         self.closed = False
         self.reused = False
         self.idle = False
-        self._can_write = True
-        self._drain: asyncio.Future[None] | None = None
         self.parser = httptools.HttpResponseParser(self)  # llhttp starts afresh after each answer
         self._chunks: deque[bytes] = deque()
         self._reset()
@@ -83,18 +83,7 @@ class UpstreamConnection(asyncio.Protocol):
             self.on_message_complete()
         elif not self.complete:
             self._fail(UpstreamError("broken"))
-        if self._drain is not None and not self._drain.done():
-            self._drain.set_exception(UpstreamError("broken"))
-
-    def pause_writing(self) -> None:
-        """The upstream reads slower than we write."""
-        self._can_write = False
-
-    def resume_writing(self) -> None:
-        """The upstream caught up."""
-        self._can_write = True
-        if self._drain is not None and not self._drain.done():
-            self._drain.set_result(None)
+        self._fail_drain(UpstreamError("broken"))
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
