@@ -3,46 +3,30 @@ the registry's challenge with credentials, and without them says which variables
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 import httpx
 import pytest
-import yaml
-from tests.support.binaries import require_binary
-from tests.support.servers import free_port, stop_pid, wait_for_port
+from tests.support.registry import registry_with
 
 from homeport.registry.client import Credentials, RegistryClient
 from homeport.registry.errors import RegistryError
-from homeport.registry.server import render_config
 
 
 @pytest.fixture
 def locked_registry(tmp_path: Path) -> Iterator[str]:
-    binary = require_binary("docker-registry")
     htpasswd = tmp_path / "htpasswd"
     hashed = bcrypt.hashpw(b"s3cret-for-test", bcrypt.gensalt(rounds=4)).decode()
     htpasswd.write_text(f"ci:{hashed}\n")
-    port = free_port()
-    config = yaml.safe_load(render_config(tmp_path / "storage", port))
-    config["auth"] = {"htpasswd": {"realm": "homeport-test", "path": str(htpasswd)}}
-    (tmp_path / "config.yml").write_text(yaml.safe_dump(config))
-    log = (tmp_path / "registry.log").open("wb")
-    process = subprocess.Popen(
-        [binary, "serve", str(tmp_path / "config.yml")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for_port(port, 15, process)
+
+    def with_auth(config: dict[str, Any]) -> None:
+        config["auth"] = {"htpasswd": {"realm": "homeport-test", "path": str(htpasswd)}}
+
+    with registry_with(tmp_path, with_auth) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_pid(process.pid)
-        process.wait(5)
-        log.close()
 
 
 def test_credentials_answer_the_registrys_basic_challenge(locked_registry: str) -> None:

@@ -7,25 +7,24 @@ import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-import yaml
 from tests.support.binaries import require_binary
 from tests.support.registry import (
     RegistryProcess,
     http_push,
     make_image,
     random_layer,
+    registry_with,
     start_registry,
 )
-from tests.support.servers import free_port, stop_pid, wait_for_port
 
 from homeport.registry.cache import ManifestCache
 from homeport.registry.client import RegistryClient
 from homeport.registry.errors import RegistryUnreachable
 from homeport.registry.scan import read_inventory
-from homeport.registry.server import render_config
 
 TAGS = 40
 ESTABLISHED, TIME_WAIT = "01", "06"
@@ -88,7 +87,6 @@ def test_connections_closed_by_a_restart_are_not_reused(registry: RegistryProces
 
 @pytest.fixture
 def tls_registry(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    binary = require_binary("docker-registry")
     openssl = require_binary("openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     request = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
@@ -100,23 +98,12 @@ def tls_registry(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         capture_output=True,
         timeout=30,
     )
-    port = free_port()
-    config = yaml.safe_load(render_config(tmp_path / "storage", port))
-    config["http"]["tls"] = {"certificate": str(cert), "key": str(key)}
-    (tmp_path / "config.yml").write_text(yaml.safe_dump(config))
-    with (tmp_path / "registry.log").open("wb") as log:
-        process = subprocess.Popen(
-            [binary, "serve", str(tmp_path / "config.yml")],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for_port(port, 15, process)
+
+    def with_tls(config: dict[str, Any]) -> None:
+        config["http"]["tls"] = {"certificate": str(cert), "key": str(key)}
+
+    with registry_with(tmp_path, with_tls) as port:
         yield f"https://127.0.0.1:{port}", cert
-    finally:
-        stop_pid(process.pid)
-        process.wait(5)
 
 
 def test_tls_is_verified_against_the_given_ca(tls_registry: tuple[str, Path]) -> None:

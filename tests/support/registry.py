@@ -15,17 +15,20 @@ import random
 import subprocess
 import tarfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 
 from homeport.registry.server import render_config
 from tests.support.binaries import require_binary
-from tests.support.servers import free_port, wait_for_port
+from tests.support.servers import free_port, stop_pid, wait_for_port
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -424,3 +427,27 @@ def push_scenario(
     rest = [tag for tag in scenario.tags if tag not in first.values()]
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(push, rest))
+
+
+@contextmanager
+def registry_with(directory: Path, adjust: Callable[[dict[str, Any]], None]) -> Iterator[int]:
+    """Debian's docker-registry on render_config's configuration as changed by ``adjust`` (auth,
+    TLS...), storing under ``directory``; yields its port and stops it by PID afterwards."""
+    binary = require_binary("docker-registry")
+    port = free_port()
+    config = yaml.safe_load(render_config(directory / "storage", port))
+    adjust(config)
+    (directory / "config.yml").write_text(yaml.safe_dump(config))
+    with (directory / "registry.log").open("wb") as log:
+        process = subprocess.Popen(
+            [binary, "serve", str(directory / "config.yml")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_port(port, 15, process)
+        yield port
+    finally:
+        stop_pid(process.pid)
+        process.wait(5)
