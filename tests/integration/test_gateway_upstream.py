@@ -56,6 +56,26 @@ async def exchange(answer: Answer, method: str = "GET", requests: int = 1) -> li
     return results
 
 
+async def _second_is_fresh(answer: Answer) -> bool:
+    """One exchange with a server that ``answer`` plays, the connection released to the pool
+    and closed by the server: is the next connection the pool hands out a new one?"""
+    server, port = await serve(answer)
+    pool = UpstreamPool(2.0)
+    first = await pool.acquire("127.0.0.1", port)
+    first.write(request_head("GET", b"/", [b"Host: t\r\n"]))
+    await first.response(2.0)
+    pool.release("127.0.0.1", port, first)
+    deadline = asyncio.get_running_loop().time() + 5
+    while not first.closed and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    second = await pool.acquire("127.0.0.1", port)
+    fresh = second is not first
+    second.close()
+    pool.close()
+    await stop(server)
+    return fresh
+
+
 def test_keep_alive_connections_are_reused() -> None:
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         for _ in range(3):
@@ -109,21 +129,7 @@ def test_an_upstream_closed_while_idle_is_not_handed_out_again() -> None:
             await writer.drain()
             writer.close()
 
-        server, port = await serve(answer)
-        pool = UpstreamPool(2.0)
-        first = await pool.acquire("127.0.0.1", port)
-        first.write(request_head("GET", b"/", [b"Host: t\r\n"]))
-        await first.response(2.0)
-        pool.release("127.0.0.1", port, first)
-        deadline = asyncio.get_running_loop().time() + 5
-        while not first.closed and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.01)
-        second = await pool.acquire("127.0.0.1", port)
-        fresh = second is not first
-        pool.close()
-        second.close()
-        await stop(server)
-        return fresh
+        return await _second_is_fresh(answer)
 
     assert asyncio.run(scenario())
 
@@ -175,20 +181,6 @@ def test_bytes_after_the_answer_retire_the_connection() -> None:
         await writer.drain()
 
     async def scenario() -> bool:
-        server, port = await serve(answer)
-        pool = UpstreamPool(2.0)
-        first = await pool.acquire("127.0.0.1", port)
-        first.write(request_head("GET", b"/", [b"Host: t\r\n"]))
-        await first.response(2.0)
-        pool.release("127.0.0.1", port, first)
-        deadline = asyncio.get_running_loop().time() + 5
-        while not first.closed and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.01)
-        second = await pool.acquire("127.0.0.1", port)
-        fresh = second is not first
-        second.close()
-        pool.close()
-        await stop(server)
-        return fresh
+        return await _second_is_fresh(answer)
 
     assert asyncio.run(scenario())
