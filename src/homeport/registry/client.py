@@ -206,14 +206,8 @@ class RegistryClient:
 
     def head_manifest(self, repository: str, reference: str) -> ManifestRef | None:
         """The digest a tag (or digest) resolves to now, or None if the registry has none."""
-        response = self._request(
-            "manifest_head",
-            "HEAD",
-            f"/v2/{repository}/manifests/{reference}",
-            headers={"accept": ACCEPT_MANIFESTS},
-            missing_ok=True,
-        )
-        if response.status_code == 404:
+        response = self._manifest("HEAD", repository, reference)
+        if response is None:
             return None
         return ManifestRef(
             _digest_header(response, repository, reference),
@@ -223,18 +217,23 @@ class RegistryClient:
 
     def get_manifest(self, repository: str, reference: str) -> Manifest | None:
         """The parsed manifest a tag or digest names (any manifest or index type), or None."""
-        response = self._request(
-            "manifest_get",
-            "GET",
-            f"/v2/{repository}/manifests/{reference}",
-            headers={"accept": ACCEPT_MANIFESTS},
-            missing_ok=True,
-        )
-        if response.status_code == 404:
+        response = self._manifest("GET", repository, reference)
+        if response is None:
             return None
         digest = _digest_header(response, repository, reference)
         media_type = response.headers.get("content-type", "").split(";")[0]
         return parse_manifest(digest, media_type, response.content)
+
+    def _manifest(self, method: str, repository: str, reference: str) -> Reply | None:
+        """A manifest request accepting every manifest and index type; None on 404."""
+        response = self._request(
+            f"manifest_{method.lower()}",
+            method,
+            f"/v2/{repository}/manifests/{reference}",
+            headers={"accept": ACCEPT_MANIFESTS},
+            missing_ok=True,
+        )
+        return None if response.status_code == 404 else response
 
     def get_blob(self, repository: str, digest: str) -> bytes:
         """A blob's bytes (used for image configs, which are small)."""
