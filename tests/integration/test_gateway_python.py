@@ -181,6 +181,17 @@ def test_metrics_count_requests_and_upstream_errors(client: httpx.Client) -> Non
     assert 'homeport_gateway_request_duration_seconds_bucket{le="0.005",route="monolith"}' in text
 
 
+def test_health_says_when_geo_lookups_go_through_the_index(client: httpx.Client) -> None:
+    deadline = time.monotonic() + 120  # a first run on a fresh machine builds the index
+    status = ""
+    while time.monotonic() < deadline:
+        status = client.get("/healthz").json()["geo_index"]
+        if not status.startswith("building"):
+            break
+        time.sleep(0.5)
+    assert status == "ready: 2,217,824 IPv4 networks"
+
+
 def test_geo_endpoint_uses_the_visitors_address(client: httpx.Client) -> None:
     mine = client.get("/api/public/geo", headers={"X-Forwarded-For": "81.2.69.160"}).json()
     assert mine["ip"] == "81.2.69.160"

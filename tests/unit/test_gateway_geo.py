@@ -170,6 +170,22 @@ def test_the_index_of_a_small_database_with_short_records(tmp_path: Path, ip_ver
     assert indexed.lookup("8.8.9.9").country == "C3"
 
 
+def test_index_status_says_building_then_ready_or_why_not(tmp_path: Path) -> None:
+    path = tmp_path / "small.mmdb"
+    _small_database(path, 6, ["81.2.69.0/24", "8.8.8.0/24"])
+    geo = GeoDatabase(path, index_dir=tmp_path / "index")
+    assert geo.index_status.startswith("building")
+    assert geo.wait_indexed(30)
+    assert geo.index_status == "ready: 5 IPv4 networks"  # two with data, three gaps around them
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    failing = GeoDatabase(path, index_dir=blocked)
+    assert not failing.wait_indexed(30)
+    assert failing.index_status.startswith("unavailable (geo index of ")
+    assert failing.lookup("8.8.8.8").found  # the C extension still answers
+    assert GeoDatabase(path, use_index=False).index_status == "off"
+
+
 def test_a_built_index_is_loaded_by_the_next_gateway_and_a_bad_one_is_rebuilt(
     tmp_path: Path,
 ) -> None:

@@ -188,6 +188,7 @@ class GatewayApp:
         body: dict[str, object] = {"status": "ok"}
         if self.geo is not None:
             body["geo"] = self.geo.description
+            body["geo_index"] = self.geo.index_status
         client.respond(request, 200, [JSON, *cors], json_body(body))
 
     async def _metrics(self, request: Request, client: ClientConnection, cors: list[bytes]) -> None:

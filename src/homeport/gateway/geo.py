@@ -224,6 +224,18 @@ class GeoDatabase:
         """Why the IPv4 index could not be built (lookups then all use the C extension)."""
         return self._opened.index_error
 
+    @property
+    def index_status(self) -> str:
+        """For /healthz: whether IPv4 lookups go through the index, and if not, why not."""
+        opened = self._opened
+        if opened.index is not None:
+            return f"ready: {len(opened.index):,} IPv4 networks"
+        if not self._use_index:
+            return "off"
+        if opened.index_error is not None:
+            return f"unavailable ({opened.index_error}); lookups use the C extension"
+        return "building; lookups use the C extension meanwhile"
+
     def lookup(self, ip: str) -> GeoAnswer:
         """Country, region, city and coordinates of ``ip``; a clear empty answer when unknown."""
         self._maybe_reload()
