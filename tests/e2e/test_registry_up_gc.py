@@ -5,7 +5,6 @@ restart brings writes back."""
 from __future__ import annotations
 
 import json
-import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 from tests.support.binaries import require_binary
 from tests.support.orchestrator import (
+    ctrl_c,
     homeport,
     kill_leftovers,
     up_in_foreground,
@@ -84,8 +84,7 @@ def test_gc_of_the_registry_up_runs_frees_the_deleted_image_and_writes_come_back
         log = homeport("logs", "registry", "--file", str(platform_dir), "-n", "1000")
         assert "starting read-only: homeport registry gc is collecting garbage" in log.stdout
     finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
+        ctrl_c(process, timeout=30)
 
 
 def test_the_registry_up_runs_has_gos_collector_tuned(platform_dir: Path) -> None:
@@ -98,5 +97,4 @@ def test_the_registry_up_runs_has_gos_collector_tuned(platform_dir: Path) -> Non
         environ = Path(f"/proc/{registry['pid']}/environ").read_bytes().split(b"\0")
         assert b"GOGC=off" in environ and b"GOMEMLIMIT=128MiB" in environ
     finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
+        ctrl_c(process, timeout=30)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.support.orchestrator import (
+    ctrl_c,
     homeport,
     kill_leftovers,
     processes_of,
@@ -48,10 +48,7 @@ def test_foreground_up_says_all_healthy_and_ctrl_c_leaves_no_process(platform_di
     try:
         assert any(line.startswith("all 3 resources healthy in ") for line in seen), seen
         assert len(processes_of(state_dir)) == 3
-        began = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=10)
-        took = time.monotonic() - began
+        rest, took = ctrl_c(process, timeout=10)
     finally:
         process.kill()
         process.wait()

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 from tests.support.binaries import POSTGRES_BIN_DIRS, require_binary
 from tests.support.orchestrator import (
     REPO,
+    ctrl_c,
     homeport,
     kill_leftovers,
     processes_of,
@@ -59,10 +58,7 @@ def test_the_readme_first_command_boots_the_example_and_ctrl_c_cleans_up(
         children = json.loads((state_dir / "pids.json").read_text())["children"]
         assert set(children) == set(endpoints)  # the seed step serves /healthz: it still runs
         running = {child["pid"] for child in children.values()} | set(processes_of(state_dir))
-        began = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=15)
-        took = time.monotonic() - began
+        rest, took = ctrl_c(process, timeout=15)
     finally:
         process.kill()
         process.wait()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -172,3 +173,12 @@ def up_in_foreground(platform: Path, timeout: float) -> tuple[subprocess.Popen[s
         if not line or "resources healthy in" in line or "failed:" in line:
             break
     return process, seen
+
+
+def ctrl_c(process: subprocess.Popen[str], timeout: float) -> tuple[str, float]:
+    """Press Ctrl-C on a foreground ``homeport up``: the rest of its output and how many seconds
+    it took to exit."""
+    began = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=timeout)
+    return rest, time.monotonic() - began
